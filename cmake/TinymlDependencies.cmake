@@ -1,0 +1,18 @@
+# Finds the Debian-packaged dependencies listed in DESIGN.md; scripts/setup.sh installs them.
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(dnnl REQUIRED)
+find_package(OpenBLAS CONFIG QUIET)
+if(OpenBLAS_FOUND AND NOT TARGET tinyml_openblas)
+  add_library(tinyml_openblas INTERFACE IMPORTED)
+  set_target_properties(tinyml_openblas PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${OpenBLAS_INCLUDE_DIRS}"
+    INTERFACE_LINK_LIBRARIES "${OpenBLAS_LIBRARIES}")
+elseif(NOT TARGET tinyml_openblas)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+  add_library(tinyml_openblas INTERFACE IMPORTED)
+  target_link_libraries(tinyml_openblas INTERFACE PkgConfig::OPENBLAS)
+endif()

@@ -1,0 +1,15 @@
+# Compile flags for tinyml's own targets: warnings are errors, optional -march=native and sanitizers.
+function(tinyml_target_flags target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  if(TINYML_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(TINYML_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+  if(TINYML_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                              -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

@@ -1,0 +1,94 @@
+#include "tinyml/kernels/sgemm.hpp"
+
+#include <cblas.h>
+
+#include <cstdlib>
+#include <string_view>
+#include <thread>
+
+#include "tinyml/core/error.hpp"
+
+namespace tinyml::kernels {
+
+namespace {
+void check_dims(int64_t M, int64_t N, int64_t K, const char* fn) {
+  TINYML_CHECK(M >= 0 && N >= 0 && K >= 0, "{}: negative dimension M={} N={} K={}", fn, M, N, K);
+  constexpr int64_t kMax = INT32_MAX;
+  TINYML_CHECK(M <= kMax && N <= kMax && K <= kMax, "{}: dimension too large for BLAS M={} N={} K={}",
+               fn, M, N, K);
+}
+
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+}  // namespace
+
+void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                     int64_t ldc) {
+  check_dims(M, N, K, "sgemm_reference");
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        const float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        acc += static_cast<double>(a) * b;
+      }
+      const float prev = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+      C[i * ldc + j] = static_cast<float>(alpha * acc) + prev;
+    }
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  check_dims(M, N, K, "sgemm");
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // BLAS implementations differ on K = 0; the answer is beta·C.
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const auto i = [](int64_t v) { return static_cast<blasint>(v); };
+  if (M == 1) {
+    // One row: gemv is several times faster than OpenBLAS's gemm for M = 1.
+    // C(1×N) = op(B)ᵀ-view · a, with a read with stride lda when A is transposed.
+    const blasint inc_a = trans_a ? i(lda) : 1;
+    if (trans_b)  // B is N×K: c = B · a
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, i(N), i(K), alpha, B, i(ldb), A, inc_a, beta, C, 1);
+    else  // B is K×N: c = Bᵀ · a
+      cblas_sgemv(CblasRowMajor, CblasTrans, i(K), i(N), alpha, B, i(ldb), A, inc_a, beta, C, 1);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              i(M), i(N), i(K), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
+}
+
+void set_num_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  openblas_set_num_threads(n);
+}
+
+int num_threads() { return openblas_get_num_threads(); }
+
+std::string blas_info() {
+  return fmt::format("OpenBLAS ({}), core {}, {} threads", openblas_get_config(), openblas_get_corename(),
+                     openblas_get_num_threads());
+}
+
+std::string blas_warning() {
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  const std::string_view core = openblas_get_corename();
+  __builtin_cpu_init();
+  const bool cpu_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  const bool narrow = core == "Haswell" || core == "Zen" || core == "Sandybridge" || core == "Nehalem";
+  if (cpu_avx512 && narrow)
+    return fmt::format(
+        "OpenBLAS runs its {} kernels on a CPU with AVX-512{}: fp32 GEMM runs at about half speed. "
+        "Set OPENBLAS_CORETYPE=SkylakeX before starting (if this OpenBLAS build is known to be "
+        "correct on this CPU) — see docs/performance.md.",
+        core, forced ? fmt::format(" (OPENBLAS_CORETYPE={} is set)", forced) : std::string());
+  return {};
+}
+
+}  // namespace tinyml::kernels
