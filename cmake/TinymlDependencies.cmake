@@ -1,5 +1,6 @@
 # Finds the Debian-packaged dependencies listed in DESIGN.md; scripts/setup.sh installs them.
 find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(ZLIB REQUIRED)

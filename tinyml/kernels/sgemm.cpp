@@ -1,6 +1,8 @@
 #include "tinyml/kernels/sgemm.hpp"
 
 #include <cblas.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <cstdlib>
 #include <string_view>
@@ -43,6 +45,11 @@ void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  sgemm_using(sgemm_backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   check_dims(M, N, K, "sgemm");
   if (M == 0 || N == 0) return;
   if (K == 0) {  // BLAS implementations differ on K = 0; the answer is beta·C.
@@ -60,35 +67,64 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
       cblas_sgemv(CblasRowMajor, CblasTrans, i(K), i(N), alpha, B, i(ldb), A, inc_a, beta, C, 1);
     return;
   }
+  if (backend == SgemmBackend::OneDNN) {
+    const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
+                                        beta, C, ldc);
+    TINYML_CHECK(st == dnnl_success, "sgemm: oneDNN failed with status {} for M={} N={} K={}", static_cast<int>(st),
+                 M, N, K);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               i(M), i(N), i(K), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
 }
 
+namespace {
+SgemmBackend choose_backend() {
+  const char* env = std::getenv("TINYML_SGEMM");
+  const std::string_view want = env ? env : "auto";
+  if (want == "openblas") return SgemmBackend::OpenBLAS;
+  if (want == "onednn") return SgemmBackend::OneDNN;
+  TINYML_CHECK(want == "auto", "sgemm: TINYML_SGEMM must be openblas, onednn or auto, got '{}'", want);
+  // auto: OpenBLAS, unless it runs narrower kernels than this CPU has (then oneDNN is ~2x faster).
+  return narrow_openblas() ? SgemmBackend::OneDNN : SgemmBackend::OpenBLAS;
+}
+}  // namespace
+
+SgemmBackend sgemm_backend() {
+  static const SgemmBackend backend = choose_backend();
+  return backend;
+}
+
+const char* to_string(SgemmBackend b) { return b == SgemmBackend::OneDNN ? "oneDNN" : "OpenBLAS"; }
+
 void set_num_threads(int n) {
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   openblas_set_num_threads(n);
+  omp_set_num_threads(n);  // oneDNN's threads (Debian builds it with OpenMP)
 }
 
 int num_threads() { return openblas_get_num_threads(); }
 
 std::string blas_info() {
-  return fmt::format("OpenBLAS ({}), core {}, {} threads", openblas_get_config(), openblas_get_corename(),
-                     openblas_get_num_threads());
+  return fmt::format("sgemm: {} (OpenBLAS core {}, {} threads{})", to_string(sgemm_backend()),
+                     openblas_get_corename(), openblas_get_num_threads(),
+                     narrow_openblas() ? "; narrower than this CPU" : "");
 }
 
-std::string blas_warning() {
-  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+bool narrow_openblas() {
   const std::string_view core = openblas_get_corename();
   __builtin_cpu_init();
   const bool cpu_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  const bool narrow = core == "Haswell" || core == "Zen" || core == "Sandybridge" || core == "Nehalem";
-  if (cpu_avx512 && narrow)
-    return fmt::format(
-        "OpenBLAS runs its {} kernels on a CPU with AVX-512{}: fp32 GEMM runs at about half speed. "
-        "Set OPENBLAS_CORETYPE=SkylakeX before starting (if this OpenBLAS build is known to be "
-        "correct on this CPU) — see docs/performance.md.",
-        core, forced ? fmt::format(" (OPENBLAS_CORETYPE={} is set)", forced) : std::string());
-  return {};
+  return cpu_avx512 && (core == "Haswell" || core == "Zen" || core == "Sandybridge" || core == "Nehalem");
+}
+
+std::string blas_warning() {
+  if (!narrow_openblas() || sgemm_backend() == SgemmBackend::OneDNN) return {};
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  return fmt::format(
+      "OpenBLAS runs its {} kernels on a CPU with AVX-512{} and TINYML_SGEMM=openblas is set: fp32 GEMM "
+      "runs at about half speed. Unset TINYML_SGEMM to use oneDNN's sgemm (see docs/performance.md).",
+      openblas_get_corename(), forced ? fmt::format(" (OPENBLAS_CORETYPE={} is set)", forced) : std::string());
 }
 
 }  // namespace tinyml::kernels

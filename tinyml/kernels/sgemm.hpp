@@ -1,4 +1,4 @@
-// sgemm: the float32 matrix multiply (OpenBLAS), with a gemv path for a single row.
+// sgemm: the float32 matrix multiply (OpenBLAS or oneDNN), with a gemv path for a single row.
 #pragma once
 
 #include <cstdint>
@@ -12,19 +12,33 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
            int64_t ldc);
 
+enum class SgemmBackend;
+// sgemm on a given backend (the tests check both against the reference).
+void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 // The plain triple loop: the specification that the BLAS path is tested against.
 void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                      float* C, int64_t ldc);
 
+// Which library runs sgemm. Chosen once per process from TINYML_SGEMM=openblas|onednn|auto
+// (default auto: OpenBLAS, unless OpenBLAS runs narrower kernels than the CPU supports — e.g.
+// OPENBLAS_CORETYPE=Haswell on an AVX-512 machine — where oneDNN's sgemm is about 2x faster).
+enum class SgemmBackend { OpenBLAS, OneDNN };
+SgemmBackend sgemm_backend();
+const char* to_string(SgemmBackend b);
+// True when OpenBLAS runs AVX2-era kernels on a CPU with AVX-512.
+bool narrow_openblas();
+
 // Threads used by the kernels (OpenBLAS and oneDNN). n <= 0 means "all cores".
 void set_num_threads(int n);
 int num_threads();
 
-// "OpenBLAS 0.3.21, core Haswell, 2 threads" — printed by `tinyml bench` and the demo.
+// "sgemm: oneDNN (OpenBLAS core Haswell, 2 threads; ...)" — printed by `tinyml bench` and the demo.
 std::string blas_info();
-// A warning when OpenBLAS runs narrower kernels than the CPU supports (OPENBLAS_CORETYPE set to
-// an AVX2 core on an AVX-512 CPU, which halves sgemm speed); empty when all is well.
+// A warning when sgemm is forced to narrow OpenBLAS kernels on an AVX-512 CPU (about half
+// speed); empty when all is well.
 std::string blas_warning();
 
 }  // namespace tinyml::kernels
