@@ -1,0 +1,8 @@
+// The data layer in one include: datasets, the loader, IDX files, Fashion-MNIST, synthetic sets.
+#pragma once
+
+#include "tinyml/data/dataloader.hpp"
+#include "tinyml/data/dataset.hpp"
+#include "tinyml/data/fashion_mnist.hpp"
+#include "tinyml/data/idx.hpp"
+#include "tinyml/data/synthetic.hpp"

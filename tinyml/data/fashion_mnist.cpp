@@ -1,0 +1,127 @@
+#include "tinyml/data/fashion_mnist.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <utility>
+
+#include "tinyml/core/error.hpp"
+#include "tinyml/data/idx.hpp"
+
+namespace tinyml::data {
+
+namespace {
+
+constexpr const char* kDefaultRoot = "/usr/share/datasets/fashion-mnist";
+
+// The file for `stem` in `root`: the raw name if present, else the .gz one, else "".
+std::string find_file(const std::string& root, const std::string& stem) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const std::string& name : {stem, stem + ".gz"}) {
+    const fs::path p = fs::path(root) / name;
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  return {};
+}
+
+std::string need_file(const std::string& root, const std::string& stem) {
+  std::string path = find_file(root, stem);
+  TINYML_CHECK(!path.empty(),
+               "FashionMNIST: cannot find {0} or {0}.gz in '{1}' (install the Debian package "
+               "dataset-fashion-mnist, or set TINYML_FASHION_MNIST_DIR to the folder holding the files)",
+               stem, root);
+  return path;
+}
+
+// x / 255 for every byte, computed once: exact division, and a table lookup in the batch loop.
+const std::array<float, 256>& byte_to_unit() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[static_cast<size_t>(i)] = static_cast<float>(i) / 255.0f;
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+FashionMNIST::FashionMNIST(const std::string& root, bool train, std::optional<size_t> limit) : train_(train) {
+  TINYML_CHECK(!limit.has_value() || *limit > 0, "FashionMNIST: limit must be positive, got 0");
+  const std::string split = train ? "train" : "t10k";
+  const std::string images_path = need_file(root, split + "-images-idx3-ubyte");
+  const std::string labels_path = need_file(root, split + "-labels-idx1-ubyte");
+  IdxArray images = read_idx(images_path);
+  IdxArray labels = read_idx(labels_path);
+  TINYML_CHECK(images.dims.size() == 3 && images.dims[1] == kRows && images.dims[2] == kCols,
+               "FashionMNIST: '{}' has dims {}, expected (N, {}, {})", images_path, images.dims, kRows,
+               kCols);
+  TINYML_CHECK(labels.dims.size() == 1, "FashionMNIST: '{}' has dims {}, expected (N)", labels_path,
+               labels.dims);
+  TINYML_CHECK(images.dims[0] == labels.dims[0],
+               "FashionMNIST: {} images in '{}' but {} labels in '{}'; the counts must match", images.dims[0],
+               images_path, labels.dims[0], labels_path);
+  for (size_t i = 0; i < labels.data.size(); ++i) {
+    TINYML_CHECK(labels.data[i] < kClasses, "FashionMNIST: label {} of '{}' is {}, expected 0..{}", i,
+                 labels_path, labels.data[i], kClasses - 1);
+  }
+  size_t n = labels.data.size();
+  if (limit.has_value()) n = std::min(n, *limit);
+  labels.data.resize(n);
+  images.data.resize(n * static_cast<size_t>(kPixels));
+  pixels_ = std::move(images.data);
+  labels_ = std::move(labels.data);
+}
+
+Example FashionMNIST::get(size_t i) const {
+  TINYML_CHECK(i < size(), "FashionMNIST::get: index {} out of range for a dataset of size {}", i, size());
+  Tensor x = Tensor::empty({kPixels});
+  const auto& lut = byte_to_unit();
+  const uint8_t* src = pixels_.data() + i * static_cast<size_t>(kPixels);
+  for (int64_t p = 0; p < kPixels; ++p) x.data()[p] = lut[src[p]];
+  return {x, Tensor::scalar(static_cast<float>(labels_[i]))};
+}
+
+Batch FashionMNIST::get_batch(std::span<const size_t> indices) const {
+  TINYML_CHECK(!indices.empty(), "FashionMNIST::get_batch: expected at least one index, got none");
+  const size_t n = size();
+  for (size_t i : indices) {
+    TINYML_CHECK(i < n, "FashionMNIST::get_batch: index {} out of range for a dataset of size {}", i, n);
+  }
+  const auto b = static_cast<int64_t>(indices.size());
+  Batch out{Tensor::empty({b, kPixels}), Tensor::empty({b})};
+  const auto& lut = byte_to_unit();
+  float* x = out.data.data();
+  float* y = out.target.data();
+  const auto row = static_cast<size_t>(kPixels);
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const uint8_t* src = pixels_.data() + indices[k] * row;
+    float* dst = x + k * row;
+    for (size_t p = 0; p < row; ++p) dst[p] = lut[src[p]];
+    y[k] = static_cast<float>(labels_[indices[k]]);
+  }
+  return out;
+}
+
+std::string FashionMNIST::default_root() {
+  const char* env = std::getenv("TINYML_FASHION_MNIST_DIR");
+  return env != nullptr && env[0] != '\0' ? std::string(env) : std::string(kDefaultRoot);
+}
+
+bool FashionMNIST::available(const std::string& root) {
+  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"}) {
+    if (find_file(root, stem).empty()) return false;
+  }
+  return true;
+}
+
+const std::array<std::string_view, FashionMNIST::kClasses>& FashionMNIST::class_names() {
+  static constexpr std::array<std::string_view, kClasses> names = {
+      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return names;
+}
+
+}  // namespace tinyml::data

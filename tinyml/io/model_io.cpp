@@ -1,0 +1,111 @@
+#include "tinyml/io/model_io.hpp"
+
+#include <bit>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "tinyml/core/error.hpp"
+#include "tinyml/io/safetensors.hpp"
+
+namespace tinyml::io {
+
+static_assert(std::endian::native == std::endian::little,
+              "tensor bytes are stored little-endian; big-endian hosts would need byte swapping");
+
+namespace {
+
+constexpr const char* kFormat = "tinyml";
+constexpr const char* kFormatVersion = "1";
+
+std::vector<std::string> names_of(const nn::StateDict& s) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : s) out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+void save_state_dict(const nn::StateDict& state, const std::string& path,
+                     const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> meta = metadata;
+  for (const auto& [key, value] :
+       {std::pair{"format", kFormat}, std::pair{"format_version", kFormatVersion}}) {
+    const auto it = meta.find(key);
+    TINYML_CHECK(it == meta.end() || it->second == value,
+                 "save_state_dict: metadata key '{}' is reserved (it must be '{}'), got '{}'", key, value,
+                 it == meta.end() ? "" : it->second);
+    meta[key] = value;
+  }
+  std::vector<TensorRecord> records;
+  records.reserve(state.size());
+  for (const auto& [name, tensor] : state) {
+    TINYML_CHECK(tensor.defined(), "save_state_dict: tensor '{}' is undefined", name);
+    const std::vector<float> values = tensor.to_vector();
+    TensorRecord r{name, "F32", tensor.shape(), std::vector<uint8_t>(values.size() * sizeof(float))};
+    if (!values.empty()) std::memcpy(r.bytes.data(), values.data(), r.bytes.size());
+    records.push_back(std::move(r));
+  }
+  write_safetensors(path, records, meta);
+}
+
+nn::StateDict load_state_dict(const std::string& path) {
+  const SafetensorsFile file = read_safetensors(path);
+  const auto fmt_it = file.metadata.find("format");
+  if (fmt_it != file.metadata.end() && fmt_it->second == kFormat) {
+    const auto ver = file.metadata.find("format_version");
+    TINYML_CHECK(ver != file.metadata.end() && ver->second == kFormatVersion,
+                 "load_state_dict('{}'): tinyml format_version '{}' is not supported (expected '{}')", path,
+                 ver == file.metadata.end() ? "missing" : ver->second, kFormatVersion);
+  }
+  nn::StateDict state;
+  for (const TensorRecord& r : file.tensors) {
+    TINYML_CHECK(r.dtype == "F32",
+                 "load_state_dict('{}'): tensor '{}' has dtype {}; a float state dict holds only F32 "
+                 "(quantized models have their own loader)",
+                 path, r.name, r.dtype);
+    Tensor t = Tensor::empty(r.shape);
+    if (!r.bytes.empty()) std::memcpy(t.data(), r.bytes.data(), r.bytes.size());
+    state.emplace(r.name, std::move(t));
+  }
+  return state;
+}
+
+void save(const nn::Module& module, const std::string& path) {
+  save_state_dict(module.state_dict(), path, {{"module", module.type_name()}});
+}
+
+void load(nn::Module& module, const std::string& path, bool strict) {
+  const nn::StateDict loaded = load_state_dict(path);
+  const nn::StateDict own = module.state_dict();
+  // Checked here, before anything is copied, so a mismatch leaves the module untouched and the
+  // message can name the file.
+  for (const auto& [name, tensor] : own) {
+    const auto it = loaded.find(name);
+    if (it == loaded.end()) {
+      TINYML_CHECK(!strict,
+                   "load('{}'): the model has '{}' of shape {} but the file has no such "
+                   "tensor; the file holds [{}]",
+                   path, name, shape_str(tensor.shape()), fmt::join(names_of(loaded), ", "));
+      continue;
+    }
+    TINYML_CHECK(it->second.shape() == tensor.shape(),
+                 "load('{}'): '{}' has shape {} in the model but {} in the file (a file saved from "
+                 "another architecture?)",
+                 path, name, shape_str(tensor.shape()), shape_str(it->second.shape()));
+  }
+  nn::StateDict to_load;
+  for (const auto& [name, tensor] : loaded) {
+    if (own.count(name) != 0) {
+      to_load.emplace(name, tensor);
+    } else {
+      TINYML_CHECK(!strict,
+                   "load('{}'): the file has '{}' of shape {} which the model does not "
+                   "have; the model holds [{}]",
+                   path, name, shape_str(tensor.shape()), fmt::join(names_of(own), ", "));
+    }
+  }
+  module.load_state_dict(to_load, strict);
+}
+
+}  // namespace tinyml::io

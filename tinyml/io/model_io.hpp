@@ -1,0 +1,31 @@
+// Saving and loading float models: a StateDict (or a Module's) as F32 tensors in a .safetensors file.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "tinyml/nn/module.hpp"
+
+namespace tinyml::io {
+
+// Writes every tensor as F32 (row-major, whatever its strides) under its state_dict name, atomically
+// (see write_safetensors). The metadata gets "format": "tinyml" and "format_version": "1"; those
+// two keys are reserved and an error if passed in `metadata` with other values.
+void save_state_dict(const nn::StateDict& state, const std::string& path,
+                     const std::map<std::string, std::string>& metadata = {});
+
+// Reads a file of F32 tensors (ours, or any safetensors file holding only F32) into a StateDict.
+// A file whose metadata names a different tinyml format_version, or that holds another dtype,
+// is refused with an error naming the tensor.
+nn::StateDict load_state_dict(const std::string& path);
+
+// save_state_dict(module.state_dict(), path) with "module": module.type_name() in the metadata.
+void save(const nn::Module& module, const std::string& path);
+
+// Loads a file into an existing module, in place. strict: the file's names and shapes must match
+// the module's exactly; a mismatch (a file from another architecture) throws naming the key and
+// both shapes, and leaves the module unchanged. Not strict: only keys present in both are loaded,
+// and their shapes must still match.
+void load(nn::Module& module, const std::string& path, bool strict = true);
+
+}  // namespace tinyml::io
