@@ -16,11 +16,11 @@ enum class Granularity { PerTensor, PerChannel };
 // What to quantize to. Affine: q = clamp(round_half_even(x/s) + z, qmin, qmax).
 // Symmetric: z = 0, restricted range [-qmax, qmax] (always signed).
 struct QuantSpec {
-  int bits = 8;                                  // 2..8
+  int bits = 8;  // 2..8
   Scheme scheme = Scheme::Affine;
   Granularity granularity = Granularity::PerTensor;
-  int64_t axis = 0;                              // channel axis for PerChannel (0 = output channel of a Linear weight)
-  bool is_signed = false;                        // affine only: int range instead of uint range
+  int64_t axis = 0;        // channel axis for PerChannel (0 = output channel of a Linear weight)
+  bool is_signed = false;  // affine only: int range instead of uint range
 
   int32_t qmin() const;  // affine unsigned: 0; affine signed: -2^(b-1); symmetric: -(2^(b-1)-1)
   int32_t qmax() const;  // affine unsigned: 2^b-1; otherwise 2^(b-1)-1
