@@ -1,0 +1,30 @@
+// Flatten and Identity: shape-only layers.
+#pragma once
+
+#include <cstdint>
+
+#include "tinyml/nn/module.hpp"
+
+namespace tinyml::nn {
+
+// Merges dims start_dim..end_dim into one; the default keeps the batch dimension.
+class Flatten : public Module {
+ public:
+  explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1) : start_dim_(start_dim), end_dim_(end_dim) {}
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "Flatten"; }
+  std::string extra_repr() const override;
+
+ private:
+  int64_t start_dim_;
+  int64_t end_dim_;
+};
+
+// Returns its input; a placeholder where a layer is switched off (e.g. replacing a Dropout).
+class Identity : public Module {
+ public:
+  Tensor forward(const Tensor& input) override { return input; }
+  std::string type_name() const override { return "Identity"; }
+};
+
+}  // namespace tinyml::nn
