@@ -38,8 +38,9 @@ TEST(Sgemm, RejectsNegativeDims) {
 TEST(Sgemm, ReportsItsBackend) {
   EXPECT_NE(kernels::blas_info().find(kernels::to_string(kernels::sgemm_backend())), std::string::npos);
   // The automatic choice never leaves a narrow OpenBLAS in charge silently.
-  if (kernels::narrow_openblas() && kernels::sgemm_backend() == kernels::SgemmBackend::OpenBLAS)
+  if (kernels::narrow_openblas() && kernels::sgemm_backend() == kernels::SgemmBackend::OpenBLAS) {
     EXPECT_FALSE(kernels::blas_warning().empty());
+  }
   kernels::set_num_threads(1);
   EXPECT_EQ(kernels::num_threads(), 1);
 }
