@@ -148,6 +148,7 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
   {
     // Declared after `records`, so the hooks (which point into records) are gone before them.
     CalibrationScope scope(modules);
+    // BEGIN SOLUTION 07: calibrate: attach each layer's observer with a forward pre-hook (or a forward hook)
     for (const auto& rec : records) {
       Record* r = rec.get();
       if (config.observe_inputs) {
@@ -158,6 +159,7 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
             [r](nn::Module&, const Tensor&, const Tensor& y) { r->observe(y, "output"); })));
       }
     }
+    // END SOLUTION
     model.eval();
     NoGradGuard no_grad;
     for (const Tensor& batch : batches) model(batch);

@@ -173,6 +173,7 @@ int64_t packed_row_bytes(int64_t row_length) {
 }
 
 std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_length, bool is_signed) {
+  // BEGIN SOLUTION 07: pack_int4: two values per byte (low nibble first), each row starting on a byte
   constexpr const char* fn = "pack_int4";
   const auto n = static_cast<int64_t>(values.size());
   TINYML_CHECK(row_length > 0 || n == 0, "{}: row length must be > 0, got {}", fn, row_length);
@@ -190,10 +191,12 @@ std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_leng
       out[static_cast<size_t>(r * rb + c / 2)] |= static_cast<uint8_t>(c % 2 == 0 ? nibble : nibble << 4);
     }
   return out;
+  // END SOLUTION
 }
 
 std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length,
                                  bool is_signed) {
+  // BEGIN SOLUTION 07: unpack_int4: the inverse of pack_int4 (signed nibbles are two's complement)
   constexpr const char* fn = "unpack_int4";
   TINYML_CHECK(numel >= 0, "{}: negative numel {}", fn, numel);
   if (numel == 0) {
@@ -214,6 +217,7 @@ std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, 
       out[static_cast<size_t>(r * row_length + c)] = is_signed && nibble >= 8 ? nibble - 16 : nibble;
     }
   return out;
+  // END SOLUTION
 }
 
 // ---- QTensor ----
@@ -229,6 +233,7 @@ QTensor QTensor::quantize(const Tensor& x, const QuantSpec& spec) {
 }
 
 QTensor QTensor::quantize(const Tensor& x, const QParams& qp) {
+  // BEGIN SOLUTION 07: QTensor::quantize: each element with its channel's scale and zero point
   constexpr const char* fn = "QTensor::quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);
   validate_qparams(qp, x.shape(), fn);
@@ -245,6 +250,7 @@ QTensor QTensor::quantize(const Tensor& x, const QParams& qp) {
             quantize_value(v[static_cast<size_t>(base + i)], qp.scale[e], qp.zero_point[e], qmin, qmax);
     }
   return QTensor(encode(q, x.shape(), qdtype_for(qp.spec)), x.shape(), qp);
+  // END SOLUTION
 }
 
 QTensor QTensor::from_values(std::span<const int32_t> values, const Shape& shape, const QParams& qp) {
@@ -316,6 +322,7 @@ int32_t QTensor::value_at(int64_t flat_index) const {
 }
 
 Tensor QTensor::dequantize() const {
+  // BEGIN SOLUTION 07: QTensor::dequantize: s * (q - z) per element, per tensor or per channel
   constexpr const char* fn = "QTensor::dequantize";
   TINYML_CHECK(defined(), "{}: undefined QTensor", fn);
   const ChannelLayout l = channel_layout(shape_, qparams_.spec, fn);
@@ -330,6 +337,7 @@ Tensor QTensor::dequantize() const {
             dequantize_value(q[static_cast<size_t>(base + i)], qparams_.scale[e], qparams_.zero_point[e]);
     }
   return Tensor::from_vector(out, shape_);
+  // END SOLUTION
 }
 
 size_t QTensor::nbytes() const {

@@ -1,0 +1,305 @@
+// Model files: float and quantized models round-trip bit for bit, files are small, corrupt files are refused.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
+#include "tinyml/core/random.hpp"
+#include "tinyml/io/model_file.hpp"
+#include "tinyml/io/model_io.hpp"
+#include "tinyml/io/safetensors.hpp"
+#include "tinyml/nn/activation.hpp"
+#include "tinyml/nn/dropout.hpp"
+#include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/linear.hpp"
+#include "tinyml/nn/sequential.hpp"
+#include "tinyml/quant/quantize_model.hpp"
+#include "tinyml/quant/quantized_linear.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace io = tinyml::io;
+using tinyml::Error;
+using tinyml::Generator;
+using tinyml::NoGradGuard;
+using tinyml::Tensor;
+using namespace tinyml::nn;
+using namespace tinyml::quant;
+using nlohmann::json;
+
+// A fresh path per test, removed at the end.
+class ModelFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tinyml_model_file_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  fs::path dir_;
+};
+
+std::shared_ptr<Sequential> mlp(const std::vector<int64_t>& sizes, Generator& gen) {
+  auto m = std::make_shared<Sequential>();
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+    m->push_back(std::make_shared<Linear>(sizes[i], sizes[i + 1], true, gen));
+    if (i + 2 < sizes.size()) m->push_back(std::make_shared<ReLU>());
+  }
+  return m;
+}
+
+Tensor run(Module& m, const Tensor& x) {
+  NoGradGuard no_grad;
+  m.eval();
+  return m(x);
+}
+
+TEST_F(ModelFile, FloatModelRoundTripsBitForBit) {
+  Generator gen(1);
+  auto block = std::make_shared<Sequential>();
+  block->push_back(std::make_shared<Linear>(12, 12, false, gen));
+  block->push_back(std::make_shared<Tanh>());
+  block->push_back(std::make_shared<Dropout>(0.25f));
+  auto model = std::make_shared<Sequential>();
+  model->push_back(std::make_shared<Flatten>(1, -1));
+  model->push_back(std::make_shared<Linear>(12, 12, true, gen));
+  model->push_back(std::make_shared<Sigmoid>());
+  model->push_back("block", block);
+  model->push_back(std::make_shared<Linear>(12, 5, true, gen));
+  model->push_back(std::make_shared<LogSoftmax>(1));
+  const Tensor x = Tensor::randn({7, 3, 4}, gen);
+  io::save_model(*model, path("f.safetensors"), {{"note", "hello"}});
+
+  std::map<std::string, std::string> meta;
+  auto loaded = io::load_model(path("f.safetensors"), &meta);
+  EXPECT_EQ(meta.at("note"), "hello");
+  EXPECT_TRUE(io::is_model_file(meta));
+  EXPECT_EQ(loaded->repr(), model->repr());
+  EXPECT_TRUE(tinyml::equal(run(*loaded, x), run(*model, x)));
+  // All F32 and named like a state dict: the generic loader reads the same file.
+  const StateDict sd = io::load_state_dict(path("f.safetensors"));
+  EXPECT_EQ(sd.size(), model->state_dict().size());
+  EXPECT_TRUE(tinyml::equal(sd.at("block.0.weight"), model->state_dict().at("block.0.weight")));
+}
+
+TEST_F(ModelFile, QuantizedModelsRoundTripBitForBit) {
+  Generator gen(2);
+  std::vector<Tensor> calib;
+  for (int b = 0; b < 3; ++b) calib.push_back(Tensor::randn({32, 20}, gen));
+  const Tensor x = Tensor::randn({9, 20}, gen);
+  struct Case {
+    const char* what;
+    QuantConfig config;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"dynamic int8 per-channel", QuantConfig{}});
+  {
+    QuantConfig c;
+    c.mode = QuantMode::Static;
+    cases.push_back({"static int8, fused ReLU", c});
+  }
+  {
+    QuantConfig c;
+    c.mode = QuantMode::Static;
+    c.activation_spec = {8, Scheme::Affine, Granularity::PerTensor, 0, true};
+    c.weight_spec = {8, Scheme::Affine, Granularity::PerChannel, 0, true};
+    c.fuse_relu = false;
+    c.skip = {"last"};
+    cases.push_back({"static int8 affine, mixed precision", c});
+  }
+  {
+    QuantConfig c;
+    c.mode = QuantMode::WeightOnly;
+    c.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
+    c.weight_range = "mse";
+    cases.push_back({"weight-only int4 per-channel", c});
+  }
+  {
+    QuantConfig c;
+    c.mode = QuantMode::WeightOnly;
+    c.weight_spec = QuantSpec::int8_affine();  // uint8 per tensor
+    cases.push_back({"weight-only uint8 per-tensor", c});
+  }
+  {
+    QuantConfig c;
+    c.weight_spec = {8, Scheme::Symmetric, Granularity::PerTensor, 0, true};
+    cases.push_back({"dynamic int8 per-tensor", c});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto model = mlp({20, 15, 9, 4}, gen);  // odd widths: int4 rows end in a half-used byte
+    quantize_model(*model, c.config, calib);
+    io::save_model(*model, path("q.safetensors"));
+    auto loaded = io::load_model(path("q.safetensors"));
+    EXPECT_EQ(loaded->repr(), model->repr());
+    EXPECT_TRUE(tinyml::equal(run(*loaded, x), run(*model, x)));
+    EXPECT_EQ(model_bytes(*loaded), model_bytes(*model));
+    for (size_t i = 0; i < model->size(); ++i) {
+      auto a = std::dynamic_pointer_cast<QuantizedLinear>((*model)[static_cast<int64_t>(i)]);
+      if (!a) continue;
+      auto b = loaded->at<QuantizedLinear>(static_cast<int64_t>(i));
+      // The very bytes and qparams, not merely equal outputs.
+      EXPECT_TRUE(std::equal(a->weight().bytes().begin(), a->weight().bytes().end(),
+                             b->weight().bytes().begin(), b->weight().bytes().end()));
+      EXPECT_EQ(a->weight().qparams().scale, b->weight().qparams().scale);
+      EXPECT_EQ(a->weight().qparams().zero_point, b->weight().qparams().zero_point);
+      EXPECT_TRUE(a->weight().spec() == b->weight().spec());
+      EXPECT_EQ(a->bias_int32(), b->bias_int32());
+      EXPECT_EQ(a->input_qparams().has_value(), b->input_qparams().has_value());
+      if (a->input_qparams()) {
+        EXPECT_EQ(a->input_qparams()->scale, b->input_qparams()->scale);
+      }
+      EXPECT_EQ(a->fused_relu(), b->fused_relu());
+      EXPECT_EQ(a->mode(), b->mode());
+    }
+  }
+}
+
+TEST_F(ModelFile, QuantizedFilesOfTheReferenceMlpAreSmall) {
+  Generator gen(3);
+  auto fp32 = mlp({784, 256, 128, 10}, gen);
+  io::save_model(*fp32, path("fp32.safetensors"));
+  const auto fp32_size = static_cast<double>(fs::file_size(path("fp32.safetensors")));
+  {
+    auto m = mlp({784, 256, 128, 10}, gen);
+    quantize_model(*m, QuantConfig{});
+    io::save_model(*m, path("int8.safetensors"));
+    // 234 752 weight bytes + 394 fp32 biases + the qparams in the header: about 0.26 of 940 KB.
+    EXPECT_LE(static_cast<double>(fs::file_size(path("int8.safetensors"))), 0.27 * fp32_size);
+  }
+  {
+    auto m = mlp({784, 256, 128, 10}, gen);
+    QuantConfig c;
+    c.mode = QuantMode::WeightOnly;
+    c.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
+    quantize_model(*m, c);
+    io::save_model(*m, path("int4.safetensors"));
+    // Half the int8 weight bytes, the same biases and header: about 0.14.
+    EXPECT_LE(static_cast<double>(fs::file_size(path("int4.safetensors"))), 0.15 * fp32_size);
+  }
+}
+
+// Rewrites a saved file through `edit` (its records and metadata) and expects load_model to refuse
+// it with a message containing `expected`.
+void expect_refused(const std::string& file, const std::function<void(io::SafetensorsFile&)>& edit,
+                    const std::string& expected) {
+  io::SafetensorsFile f = io::read_safetensors(file);
+  edit(f);
+  const std::string bad = file + ".bad";
+  io::write_safetensors(bad, f.tensors, f.metadata);
+  try {
+    io::load_model(bad);
+    ADD_FAILURE() << "loaded a corrupt file; expected an error containing '" << expected << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+}
+
+// Edits the module list in the metadata.
+std::function<void(io::SafetensorsFile&)> edit_modules(const std::function<void(json&)>& f) {
+  return [f](io::SafetensorsFile& file) {
+    json m = json::parse(file.metadata.at(io::kModulesKey));
+    f(m);
+    file.metadata[io::kModulesKey] = m.dump();
+  };
+}
+
+TEST_F(ModelFile, CorruptFilesAreRefusedWithAClearError) {
+  Generator gen(4);
+  auto model = mlp({6, 5, 3}, gen);
+  QuantConfig c;
+  c.mode = QuantMode::Static;
+  quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
+  const std::string file = path("m.safetensors");
+  io::save_model(*model, file);
+  ASSERT_NO_THROW(io::load_model(file));
+
+  expect_refused(
+      file,
+      [](io::SafetensorsFile& f) {
+        f.metadata.insert_or_assign(io::kModulesKey, std::string("[{\"name\": "));
+      },
+      "not valid JSON");
+  expect_refused(
+      file, [](io::SafetensorsFile& f) { f.metadata.erase(io::kModulesKey); }, "no model structure");
+  expect_refused(
+      file, [](io::SafetensorsFile& f) { f.metadata.insert_or_assign("format_version", std::string("7")); },
+      "version");
+  expect_refused(file, edit_modules([](json& m) { m[1]["type"] = "Conv2d"; }),
+                 "unknown module type 'Conv2d'");
+  expect_refused(file, edit_modules([](json& m) { m[0]["name"] = "x"; }), "root");
+  expect_refused(file, edit_modules([](json& m) { m[1]["name"] = "a.0"; }), "parent 'a'");
+  expect_refused(file, edit_modules([](json& m) { m[2] = m[1]; }), "listed twice");
+  expect_refused(file, edit_modules([](json& m) { m[1]["in"] = "six"; }), "\"in\" must be an integer");
+  // One scale fewer than output channels.
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["scale"].erase(0); }),
+                 "need 5 scale");
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["scale"][0] = "0.5"; }),
+                 "hexadecimal");
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["scale"][0] = "0x1p-200"; }),
+                 "float32");
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["zero_point"][0] = 300; }),
+                 "zero_point");
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["spec"]["bits"] = 12; }), "bits");
+  expect_refused(file, edit_modules([](json& m) { m[1]["out"] = 4; }), "shape");
+  expect_refused(file, edit_modules([](json& m) { m[1]["mode"] = "fast"; }), "unknown mode");
+  expect_refused(file, edit_modules([](json& m) { m[1].erase("input_qparams"); }), "calibration");
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_dtype"] = "int4x2"; }), "weight_dtype");
+  expect_refused(file, edit_modules([](json& m) { m.erase(m.size() - 1); }), "belongs to no module");
+  // Tensors: wrong dtype, wrong shape, missing.
+  expect_refused(
+      file,
+      [](io::SafetensorsFile& f) {
+        for (auto& t : f.tensors)
+          if (t.name == "0.bias") t.dtype = "F32";
+      },
+      "dtype F32; expected I32");
+  expect_refused(
+      file,
+      [](io::SafetensorsFile& f) {
+        for (auto& t : f.tensors)
+          if (t.name == "0.weight") {
+            t.shape = {6, 5};
+          }
+      },
+      "expected [5, 6]");
+  expect_refused(
+      file,
+      [](io::SafetensorsFile& f) {
+        std::erase_if(f.tensors, [](const auto& t) { return t.name == "2.bias"; });
+      },
+      "no tensor '2.bias'");
+}
+
+TEST_F(ModelFile, SavingRefusesWhatItCannotRepresent) {
+  Generator gen(5);
+  struct Custom : Module {
+    Tensor forward(const Tensor& x) override { return x; }
+    std::string type_name() const override { return "Custom"; }
+  };
+  auto model =
+      std::make_shared<Sequential>(std::make_shared<Linear>(2, 2, true, gen), std::make_shared<Custom>());
+  EXPECT_THROW(io::save_model(*model, path("c.safetensors")), Error);
+  EXPECT_FALSE(fs::exists(path("c.safetensors")));
+  auto ok = mlp({2, 2}, gen);
+  EXPECT_THROW(io::save_model(*ok, path("r.safetensors"), {{io::kModulesKey, "[]"}}), Error);
+  EXPECT_THROW(io::save_model(*ok, path("r.safetensors"), {{"format", "other"}}), Error);
+  // A state-dict file has no structure to rebuild.
+  io::save(*ok, path("sd.safetensors"));
+  EXPECT_THROW(io::load_model(path("sd.safetensors")), Error);
+}
+
+}  // namespace

@@ -1,0 +1,439 @@
+// QuantizedLinear: each mode against an integer reference built from QTensor values, against the
+// float Linear within the bound the scales imply, fused ReLU, batch 1, int4, memory and errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
+#include "tinyml/core/random.hpp"
+#include "tinyml/nn/linear.hpp"
+#include "tinyml/ops/ops.hpp"
+#include "tinyml/quant/qparams.hpp"
+#include "tinyml/quant/qtensor.hpp"
+#include "tinyml/quant/quantized_linear.hpp"
+
+namespace {
+
+using tinyml::Error;
+using tinyml::Generator;
+using tinyml::NoGradGuard;
+using tinyml::Tensor;
+using tinyml::nn::Linear;
+using namespace tinyml::quant;
+
+constexpr double kFloatEps = 0x1p-24;  // unit roundoff of float32
+
+QuantSpec int8_sym_pc() { return QuantSpec::int8_symmetric_per_channel(0); }
+QuantSpec int8_affine_signed_pc() { return {8, Scheme::Affine, Granularity::PerChannel, 0, true}; }
+QuantSpec int4_sym_pc() { return {4, Scheme::Symmetric, Granularity::PerChannel, 0, true}; }
+
+// Inputs of mixed sign with a few larger values, so the ranges are not symmetric around 0.
+Tensor make_input(int64_t m, int64_t k, Generator& gen) {
+  Tensor x = Tensor::randn({m, k}, gen);
+  x.data()[0] = 4.0f;
+  return x + 0.3f;
+}
+
+struct Reference {
+  std::vector<double> y;      // s_x·s_w[j]·(acc + bq[j]) + b[j], in double
+  std::vector<double> scale;  // |terms| for the float rounding bound: |s_x·s_w[j]·acc| + |bias|
+};
+
+// The definition of the integer layer, from the QTensor values alone:
+//   y[i][j] = s_x·s_w[j]·(Σ_k (qx − z_x)(qw − z_w[j]) + bq[j]) + bf[j]
+// with an int32 bias bq (static) or a float bias bf (dynamic); ReLU if asked.
+Reference integer_reference(const QTensor& qx, const QTensor& qw, const std::vector<int64_t>& bq,
+                            const std::vector<float>& bf, bool relu) {
+  const int64_t M = qx.size(0), K = qx.size(1), N = qw.size(0);
+  const std::vector<int32_t> xv = qx.values(), wv = qw.values();
+  const double sx = qx.qparams().scale[0];
+  const int64_t zx = qx.qparams().zero_point[0];
+  Reference r{std::vector<double>(static_cast<size_t>(M * N)),
+              std::vector<double>(static_cast<size_t>(M * N))};
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      const auto c = static_cast<size_t>(qw.qparams().per_channel() ? j : 0);
+      const double sw = qw.qparams().scale[c];
+      const int64_t zw = qw.qparams().zero_point[c];
+      int64_t acc = 0;
+      for (int64_t k = 0; k < K; ++k)
+        acc += (xv[static_cast<size_t>(i * K + k)] - zx) * (wv[static_cast<size_t>(j * K + k)] - zw);
+      const double b_int = bq.empty() ? 0.0 : static_cast<double>(bq[static_cast<size_t>(j)]);
+      const double b_f = bf.empty() ? 0.0 : bf[static_cast<size_t>(j)];
+      double v = sx * sw * (static_cast<double>(acc) + b_int) + b_f;
+      if (relu) v = std::max(v, 0.0);
+      r.y[static_cast<size_t>(i * N + j)] = v;
+      r.scale[static_cast<size_t>(i * N + j)] =
+          std::fabs(sx * sw * (static_cast<double>(acc) + b_int)) + std::fabs(b_f);
+    }
+  return r;
+}
+
+// The float layer computes s = s_x·s_w (1 rounding), float(acc) (exact below 2^24, else 1
+// rounding), the product (1), the bias add (1): four roundings of at most 2^-24 relative to the
+// terms, so 8·2^-24·(|s·acc| + |b|) leaves room for both and a little more.
+void expect_matches_reference(const Tensor& y, const Reference& ref) {
+  const std::vector<float> got = y.to_vector();
+  ASSERT_EQ(got.size(), ref.y.size());
+  for (size_t t = 0; t < got.size(); ++t)
+    ASSERT_NEAR(got[t], ref.y[t], 8.0 * kFloatEps * ref.scale[t] + 1e-30) << "at flat index " << t;
+}
+
+// |x·Wᵀ − x̂·Ŵᵀ| ≤ Σ_k |x||w − ŵ| + |x − x̂||ŵ| with |w − ŵ| ≤ s_w[j]/2 and |x − x̂| ≤ s_x/2 for values
+// inside the quantization ranges (min/max ranges: every value is inside), |ŵ| ≤ |w| + s_w/2; plus
+// the bias quantization error (static: ≤ s_x·s_w/2) and float rounding of the sums (1e-4 relative
+// to Σ|x||w|, far above K·2^-24 for the K used here).
+void expect_within_quantization_bound(const Tensor& y, const Tensor& y_float, const Tensor& x,
+                                      const Linear& lin, const QParams& wq, double s_x, bool static_bias) {
+  const int64_t M = x.size(0), K = x.size(1), N = lin.out_features();
+  const std::vector<float> xv = x.to_vector(), wv = lin.weight.to_vector();
+  const std::vector<float> a = y.to_vector(), b = y_float.to_vector();
+  double worst_used = 0.0;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      const double sw = wq.scale[static_cast<size_t>(wq.per_channel() ? j : 0)];
+      double bound = static_bias ? s_x * sw / 2 : 0.0, mag = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double xa = std::fabs(xv[static_cast<size_t>(i * K + k)]);
+        const double wa = std::fabs(wv[static_cast<size_t>(j * K + k)]);
+        bound += xa * sw / 2 + s_x / 2 * (wa + sw / 2);
+        mag += xa * wa;
+      }
+      bound += 1e-4 * mag;
+      const double err = std::fabs(static_cast<double>(a[static_cast<size_t>(i * N + j)]) -
+                                   b[static_cast<size_t>(i * N + j)]);
+      ASSERT_LE(err, bound) << "at (" << i << ", " << j << ")";
+      worst_used = std::max(worst_used, err / bound);
+    }
+  // The bound is a worst case; real errors average out, but not to nothing.
+  EXPECT_GT(worst_used, 0.0);
+}
+
+TEST(QuantizedLinear, ModeNamesRoundTrip) {
+  for (QuantMode m : {QuantMode::WeightOnly, QuantMode::Dynamic, QuantMode::Static})
+    EXPECT_EQ(parse_quant_mode(to_string(m)), m);
+  EXPECT_THROW(parse_quant_mode("int8"), Error);
+}
+
+TEST(QuantizedLinear, DynamicEqualsIntegerReference) {
+  Generator gen(1);
+  Linear lin(37, 19, true, gen);
+  const Tensor x = make_input(11, 37, gen);
+  NoGradGuard no_grad;
+  for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric}}) {
+    auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
+    const Tensor y = (*q)(x);
+    ASSERT_EQ(y.shape(), (tinyml::Shape{11, 19}));
+    // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
+    const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
+    expect_matches_reference(y, integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+  }
+}
+
+TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
+  Generator gen(2);
+  Linear lin(45, 23, true, gen);
+  const Tensor calib = make_input(16, 45, gen);
+  // A different batch than the calibration one, so some values fall outside the range and clip.
+  const Tensor x = Tensor::randn({9, 45}, gen) * 1.5f;
+  NoGradGuard no_grad;
+  for (const QuantSpec& act :
+       {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
+        QuantSpec{8, Scheme::Symmetric}}) {
+    const QParams iq = choose_qparams(calib, act);
+    for (const QuantSpec& wspec : {int8_sym_pc(), int8_affine_signed_pc()}) {
+      auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
+      // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
+      std::vector<int64_t> bq;
+      const std::vector<float> b = lin.bias.to_vector();
+      for (size_t j = 0; j < b.size(); ++j) {
+        const double v =
+            static_cast<double>(b[j]) / (static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j]);
+        bq.push_back(static_cast<int64_t>(std::nearbyint(v)));
+        EXPECT_EQ(q->bias_int32()[j], bq.back()) << "channel " << j;
+      }
+      const Tensor y = (*q)(x);
+      const QTensor qx = QTensor::quantize(x, iq);
+      expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
+    }
+  }
+}
+
+TEST(QuantizedLinear, EachModeStaysWithinTheQuantizationBoundOfTheFloatLayer) {
+  Generator gen(3);
+  Linear lin(64, 24, true, gen);
+  const Tensor x = make_input(20, 64, gen);
+  NoGradGuard no_grad;
+  const Tensor y_float = lin(x);
+  const QParams xq = choose_qparams(x, QuantSpec::int8_affine());
+  {
+    auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+    expect_within_quantization_bound((*q)(x), y_float, x, lin, q->weight().qparams(), xq.scale[0], false);
+  }
+  {
+    // Calibrated on x itself, so x lies inside the input range.
+    auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, xq);
+    expect_within_quantization_bound((*q)(x), y_float, x, lin, q->weight().qparams(), xq.scale[0], true);
+  }
+  for (const QuantSpec& spec : {int8_sym_pc(), int4_sym_pc(), QuantSpec{4, Scheme::Affine}}) {
+    // Weight-only: the input stays float (s_x = 0 in the bound).
+    auto q = QuantizedLinear::from_float(lin, spec, QuantMode::WeightOnly);
+    expect_within_quantization_bound((*q)(x), y_float, x, lin, q->weight().qparams(), 0.0, false);
+  }
+}
+
+TEST(QuantizedLinear, WeightOnlyIsLinearOfTheDequantizedWeight) {
+  Generator gen(4);
+  Linear lin(33, 10, true, gen);  // odd in_features: the last byte of each packed row is half used
+  const Tensor x = make_input(5, 33, gen);
+  NoGradGuard no_grad;
+  auto q = QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::WeightOnly);
+  EXPECT_EQ(q->weight().dtype(), QDtype::Int4Packed);
+  EXPECT_EQ(q->weight().storage_bytes(), 10u * 17u);
+  // Every int4 value lies in the restricted symmetric range [-7, 7].
+  for (int32_t v : q->weight().values()) EXPECT_TRUE(v >= -7 && v <= 7);
+  // The layer dequantizes row by row from the bytes; QTensor::dequantize is the reference. Every
+  // storage type, per tensor and per channel along either axis (axis 1 takes the generic path).
+  for (const QuantSpec& spec :
+       {int4_sym_pc(), QuantSpec{4, Scheme::Affine},
+        QuantSpec{3, Scheme::Affine, Granularity::PerChannel, 0, true}, int8_sym_pc(),
+        QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerChannel, 1, false}}) {
+    auto w = QuantizedLinear::from_float(lin, spec, QuantMode::WeightOnly);
+    const Tensor expected = tinyml::linear(x, w->weight().dequantize(), lin.bias);
+    EXPECT_TRUE(tinyml::equal((*w)(x), expected)) << spec.to_string();
+  }
+}
+
+TEST(QuantizedLinear, FusedReluClampsTheSameOutputAtZero) {
+  Generator gen(5);
+  Linear lin(30, 40, true, gen);
+  const Tensor x = make_input(8, 30, gen);
+  NoGradGuard no_grad;
+  const QParams iq = choose_qparams(x, QuantSpec::int8_affine());
+  for (QuantMode mode : {QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly}) {
+    auto plain = QuantizedLinear::from_float(lin, int8_sym_pc(), mode,
+                                             mode == QuantMode::Static ? std::optional(iq) : std::nullopt);
+    auto fused = QuantizedLinear::from_float(lin, int8_sym_pc(), mode,
+                                             mode == QuantMode::Static ? std::optional(iq) : std::nullopt,
+                                             /*fuse_relu=*/true);
+    EXPECT_TRUE(fused->fused_relu());
+    const Tensor a = (*plain)(x), b = (*fused)(x);
+    ASSERT_LT(a.min().item(), 0.0f) << "the test needs negative outputs for the ReLU to act on";
+    EXPECT_TRUE(tinyml::equal(b, tinyml::relu(a))) << to_string(mode);
+  }
+}
+
+TEST(QuantizedLinear, BatchOneAndOneDimensionalInput) {
+  Generator gen(6);
+  Linear lin(50, 7, true, gen);
+  const Tensor x = make_input(4, 50, gen);
+  NoGradGuard no_grad;
+  const QParams iq = choose_qparams(x, QuantSpec::int8_affine());
+  auto st = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq, true);
+  auto dy = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  const Tensor row = x[2].contiguous();  // (50)
+  // Static: fixed qparams, so a row alone gives exactly its row of the batched result.
+  const Tensor y1 = (*st)(row);
+  ASSERT_EQ(y1.shape(), (tinyml::Shape{7}));
+  EXPECT_TRUE(tinyml::equal(y1, (*st)(x)[2].contiguous()));
+  EXPECT_TRUE(tinyml::equal((*st)(row.reshape({1, 50})).reshape({7}), y1));
+  // Dynamic: the row is quantized with its own range (M = 1).
+  const Tensor yd = (*dy)(row.reshape({1, 50}));
+  const QTensor qx = QTensor::quantize(row.reshape({1, 50}), QuantizedLinear::dynamic_input_spec());
+  expect_matches_reference(yd, integer_reference(qx, dy->weight(), {}, lin.bias.to_vector(), false));
+  EXPECT_TRUE(tinyml::equal((*dy)(row), yd.reshape({7})));
+  // Leading dimensions fold into the batch, as in Linear.
+  EXPECT_EQ((*st)(Tensor::randn({2, 3, 50}, gen)).shape(), (tinyml::Shape{2, 3, 7}));
+}
+
+TEST(QuantizedLinear, ConstantAndZeroInputs) {
+  Generator gen(7);
+  Linear lin(16, 5, true, gen);
+  NoGradGuard no_grad;
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  // All zeros: 0.0 is exact, so the output is the bias exactly.
+  EXPECT_TRUE(tinyml::equal((*q)(Tensor::zeros({3, 16})),
+                            lin.bias.detach().unsqueeze(0).expand({3, 5}).contiguous()));
+  // A constant input: the range is [0, c] and the layer still equals the integer definition.
+  const Tensor c = Tensor::full({2, 16}, 0.75f);
+  const QTensor qx = QTensor::quantize(c, QuantizedLinear::dynamic_input_spec());
+  expect_matches_reference((*q)(c), integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+}
+
+TEST(QuantizedLinear, NoBias) {
+  Generator gen(8);
+  Linear lin(12, 6, /*bias=*/false, gen);
+  const Tensor x = make_input(3, 12, gen);
+  NoGradGuard no_grad;
+  const QParams iq = choose_qparams(x, QuantSpec::int8_affine());
+  auto st = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq);
+  auto dy = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  EXPECT_FALSE(st->has_bias());
+  EXPECT_FALSE(st->bias().defined());
+  EXPECT_TRUE(st->bias_int32().empty());
+  expect_matches_reference((*st)(x),
+                           integer_reference(QTensor::quantize(x, iq), st->weight(), {}, {}, false));
+  expect_matches_reference((*dy)(x),
+                           integer_reference(QTensor::quantize(x, iq), dy->weight(), {}, {}, false));
+  EXPECT_EQ(st->memory_usage().fp32_bytes, 12u * 6u * 4u);
+}
+
+TEST(QuantizedLinear, StaticBiasDequantizesWithinHalfAStep) {
+  Generator gen(9);
+  Linear lin(20, 8, true, gen);
+  NoGradGuard no_grad;
+  const QParams iq = choose_qparams(make_input(4, 20, gen), QuantSpec::int8_affine());
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq);
+  const std::vector<float> b = lin.bias.to_vector(), bh = q->bias().to_vector();
+  for (size_t j = 0; j < b.size(); ++j) {
+    const double step = static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j];
+    EXPECT_LE(std::fabs(bh[j] - b[j]), step / 2 * (1 + 1e-6) + 1e-12) << j;  // round to nearest step
+  }
+}
+
+TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
+  Generator gen(10);
+  Linear lin(100, 64, true, gen);
+  const Tensor x = make_input(4, 100, gen);
+  const QParams iq = choose_qparams(x, QuantSpec::int8_affine());
+  const size_t fp32 = (100u * 64u + 64u) * 4u;
+  {
+    auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+    const MemoryUsage m = q->memory_usage();
+    EXPECT_EQ(m.weight_bytes, q->weight().storage_bytes());
+    EXPECT_EQ(m.weight_bytes, 6400u);
+    EXPECT_EQ(m.qparams_bytes, q->weight().nbytes() - q->weight().storage_bytes());
+    EXPECT_EQ(m.qparams_bytes, 64u * 8u);  // a float scale and an int32 zero point per channel
+    EXPECT_EQ(m.bias_bytes, q->bias().impl()->storage->nbytes());
+    EXPECT_EQ(m.bias_bytes, 64u * 4u);
+    EXPECT_EQ(m.cache_bytes, q->weight_colsum().size() * sizeof(int32_t));
+    EXPECT_EQ(m.cache_bytes, 64u * 4u);
+    EXPECT_EQ(m.total(), 6400u + 512u + 256u + 256u);
+    EXPECT_EQ(m.fp32_bytes, fp32);
+  }
+  {
+    auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq);
+    const MemoryUsage m = q->memory_usage();
+    EXPECT_EQ(m.bias_bytes, q->bias_int32().size() * sizeof(int32_t));  // no fp32 bias is kept
+    EXPECT_EQ(m.qparams_bytes, 64u * 8u + 8u);  // plus the input's scale and zero point
+    EXPECT_EQ(m.total(), 6400u + 520u + 256u + 256u);
+  }
+  {
+    auto q = QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::WeightOnly);
+    const MemoryUsage m = q->memory_usage();
+    EXPECT_EQ(m.weight_bytes, q->weight().storage_bytes());
+    EXPECT_EQ(m.weight_bytes, 64u * 50u);  // two values per byte
+    EXPECT_EQ(m.cache_bytes, 0u);          // the readable path keeps no sums
+    EXPECT_EQ(m.total(), 3200u + 512u + 256u);
+  }
+}
+
+TEST(QuantizedLinear, GivenWeightQParamsAreUsed) {
+  Generator gen(11);
+  Linear lin(10, 4, true, gen);
+  // A narrower range than min/max: the extremes clip to ±qmax.
+  const QParams wq = choose_qparams(lin.weight.detach() * 0.5f, int8_sym_pc());
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic, std::nullopt, false, wq);
+  EXPECT_EQ(q->weight().qparams().scale, wq.scale);
+  QuantSpec other = int8_sym_pc();
+  other.bits = 7;
+  EXPECT_THROW(QuantizedLinear::from_float(lin, other, QuantMode::WeightOnly, std::nullopt, false, wq),
+               Error);
+}
+
+TEST(QuantizedLinear, ErrorsNameWhatWasWrong) {
+  Generator gen(12);
+  Linear lin(8, 4, true, gen);
+  NoGradGuard no_grad;
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  try {
+    (*q)(Tensor::zeros({3, 7}));
+    FAIL() << "a wrong input width must throw";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("[3, 7]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[4, 8]"), std::string::npos) << msg;
+  }
+  EXPECT_THROW((*q)(Tensor()), Error);
+  Tensor nan = Tensor::zeros({2, 8});
+  nan.data()[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW((*q)(nan), Error);
+  Tensor inf = Tensor::zeros({2, 8});
+  inf.data()[5] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW((*q)(inf), Error);
+  // Static mode clamps ±Inf like quantize_value, but NaN has no integer.
+  auto st = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static,
+                                        choose_qparams(-1.0f, 1.0f, QuantSpec::int8_affine()));
+  EXPECT_NO_THROW((*st)(inf));
+  EXPECT_THROW((*st)(nan), Error);
+
+  // Dynamic and static need signed 8-bit weights.
+  try {
+    QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::Dynamic);
+    FAIL() << "dynamic with 4-bit weights must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("weight-only"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(QuantizedLinear::from_float(lin, QuantSpec::int8_affine(), QuantMode::Dynamic),
+               Error);  // uint8
+  EXPECT_THROW(
+      QuantizedLinear::from_float(lin, QuantSpec{8, Scheme::Symmetric, Granularity::PerChannel, 1, true},
+                                  QuantMode::Dynamic),
+      Error);  // per input channel cannot be factored out of the sum
+  // Static needs input qparams, per tensor; the other modes take none.
+  try {
+    QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static);
+    FAIL() << "static without input qparams must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("calibration"), std::string::npos) << e.what();
+  }
+  const QParams iq = choose_qparams(-1.0f, 1.0f, QuantSpec::int8_affine());
+  EXPECT_THROW(QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic, iq), Error);
+  const float mins[] = {-1, -1, -1, -1, -1, -1, -1, -1}, maxs[] = {1, 1, 1, 1, 1, 1, 1, 1};
+  const QParams per_channel =
+      choose_qparams(mins, maxs, QuantSpec{8, Scheme::Affine, Granularity::PerChannel, 0, false});
+  EXPECT_THROW(QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, per_channel), Error);
+  // from_parts: a bias of the wrong size, both biases in static mode.
+  const QTensor w = QTensor::quantize(lin.weight.detach(), int8_sym_pc());
+  EXPECT_THROW(QuantizedLinear::from_parts(w, Tensor::zeros({5}), QuantMode::Dynamic, std::nullopt, false),
+               Error);
+  EXPECT_THROW(QuantizedLinear::from_parts(w, Tensor::zeros({4}), QuantMode::Static, iq, false, {1, 2, 3, 4}),
+               Error);
+  EXPECT_THROW(QuantizedLinear::from_parts(w, Tensor(), QuantMode::Static, iq, false, {1, 2, 3}), Error);
+}
+
+TEST(QuantizedLinear, InputThatRequiresGradThrowsUnlessGradIsOff) {
+  Generator gen(13);
+  Linear lin(6, 3, true, gen);
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  Tensor x = Tensor::randn({2, 6}, gen);
+  x.requires_grad_(true);
+  try {
+    (*q)(x);
+    FAIL() << "an input that requires grad must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("QAT"), std::string::npos) << e.what();
+  }
+  NoGradGuard no_grad;
+  const Tensor y = (*q)(x);
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(QuantizedLinear, ReprNamesModeAndSpec) {
+  Generator gen(14);
+  Linear lin(6, 3, true, gen);
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static,
+                                       choose_qparams(-1.0f, 2.0f, QuantSpec::int8_affine()), true);
+  const std::string r = q->repr();
+  EXPECT_NE(r.find("QuantizedLinear(in_features=6, out_features=3"), std::string::npos) << r;
+  EXPECT_NE(r.find("mode=static"), std::string::npos) << r;
+  EXPECT_NE(r.find("int8 symmetric per-channel(axis=0)"), std::string::npos) << r;
+  EXPECT_NE(r.find("relu"), std::string::npos) << r;
+}
+
+}  // namespace

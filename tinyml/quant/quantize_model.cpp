@@ -1,0 +1,371 @@
+#include "tinyml/quant/quantize_model.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "tinyml/core/error.hpp"
+#include "tinyml/nn/activation.hpp"
+#include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/linear.hpp"
+#include "tinyml/quant/calibrate.hpp"
+
+namespace tinyml::quant {
+
+namespace {
+
+// A Linear of the tree and where it hangs, so it can be replaced in its parent.
+struct Site {
+  std::string name;  // dotted, as in named_modules()
+  nn::Module* parent;
+  std::string child_name;  // its name inside the parent
+  std::shared_ptr<nn::Linear> linear;
+  std::string relu_child;  // the name of a ReLU right after it in a Sequential parent, or ""
+};
+
+// Depth first, pre-order, each module once: the order and names of named_modules().
+void collect(nn::Module& m, const std::string& prefix, std::vector<Site>& sites,
+             std::set<const nn::Module*>& seen) {
+  // BEGIN SOLUTION 07: collect: every Linear of the tree with its parent and name, depth first, each once
+  const auto children = m.named_children();  // a copy: the tree is not changed here, but stay safe
+  const bool sequential = dynamic_cast<nn::Sequential*>(&m) != nullptr;
+  for (size_t i = 0; i < children.size(); ++i) {
+    const auto& [child_name, child] = children[i];
+    if (!seen.insert(child.get()).second) continue;
+    const std::string name = prefix.empty() ? child_name : prefix + "." + child_name;
+    if (auto lin = std::dynamic_pointer_cast<nn::Linear>(child)) {
+      Site s{name, &m, child_name, lin, ""};
+      if (sequential && i + 1 < children.size() &&
+          dynamic_cast<nn::ReLU*>(children[i + 1].second.get()) != nullptr)
+        s.relu_child = children[i + 1].first;
+      sites.push_back(std::move(s));
+    }
+    collect(*child, name, sites, seen);
+  }
+  // END SOLUTION
+}
+
+// The set of Linear names that `skip` selects; a name that selects nothing throws.
+std::set<std::string> resolve_skip(const std::vector<std::string>& skip, const std::vector<Site>& sites) {
+  std::set<std::string> out;
+  std::vector<std::string> names;
+  for (const Site& s : sites) names.push_back(s.name);
+  for (const std::string& k : skip) {
+    if (k == "first") {
+      out.insert(sites.front().name);
+      continue;
+    }
+    if (k == "last") {
+      out.insert(sites.back().name);
+      continue;
+    }
+    bool matched = false;
+    for (const Site& s : sites)
+      if (s.name == k || s.name.rfind(k + ".", 0) == 0) {
+        out.insert(s.name);
+        matched = true;
+      }
+    TINYML_CHECK(
+        matched,
+        "quantize_model: skip entry '{}' matches no Linear layer; the Linear layers are [{}] (or use "
+        "'first' / 'last', or the name of a container to skip every Linear inside it)",
+        k, fmt::join(names, ", "));
+  }
+  return out;
+}
+
+// Fake-quantization squared error of `v` under one (scale, zero point), in the arithmetic of
+// quantize_value; the values are known to be finite.
+double squared_error(const std::vector<float>& v, float s, int32_t z, int32_t qmin, int32_t qmax) {
+  const auto zf = static_cast<float>(z), lo = static_cast<float>(qmin), hi = static_cast<float>(qmax);
+  double err = 0.0;
+  for (const float x : v) {
+    float q = std::nearbyint(x / s) + zf;  // round half to even in the default rounding mode
+    q = q < lo ? lo : (q > hi ? hi : q);
+    const float d = x - s * (q - zf);
+    err += static_cast<double>(d) * static_cast<double>(d);
+  }
+  return err;
+}
+
+std::string human_bytes(size_t b) {
+  if (b < 1000) return fmt::format("{} B", b);
+  if (b < 1000 * 1000) return fmt::format("{:.1f} KB", static_cast<double>(b) / 1e3);
+  return fmt::format("{:.2f} MB", static_cast<double>(b) / 1e6);
+}
+
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+// ---- weight ranges and errors ----
+
+QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps, float min_ratio) {
+  constexpr const char* fn = "choose_weight_qparams_mse";
+  spec.validate(fn);
+  TINYML_CHECK(weight.defined() && weight.numel() > 0, "{}: needs a non-empty weight, got shape {}", fn,
+               weight.defined() ? shape_str(weight.shape()) : std::string("undefined"));
+  TINYML_CHECK(steps >= 1, "{}: steps must be >= 1, got {}", fn, steps);
+  TINYML_CHECK(min_ratio > 0.0f && min_ratio <= 1.0f, "{}: min_ratio must lie in (0, 1], got {}", fn,
+               min_ratio);
+  const ChannelLayout l = channel_layout(weight.shape(), spec, fn);
+  const std::vector<float> all = weight.to_vector();
+  for (size_t t = 0; t < all.size(); ++t)
+    TINYML_CHECK(std::isfinite(all[t]), "{}: weight of shape {} holds a non-finite value {} at flat index {}",
+                 fn, shape_str(weight.shape()), all[t], t);
+  QuantSpec one = spec;  // the per-range formula of choose_qparams, applied channel by channel
+  one.granularity = Granularity::PerTensor;
+  const int32_t qmin = spec.qmin(), qmax = spec.qmax();
+
+  std::vector<float> los(static_cast<size_t>(l.channels)), his(los.size());
+  std::vector<float> v;
+  for (int64_t c = 0; c < l.channels; ++c) {
+    v.clear();
+    for (int64_t o = 0; o < l.outer; ++o) {
+      const float* p = all.data() + (o * l.channels + c) * l.inner;
+      v.insert(v.end(), p, p + l.inner);
+    }
+    const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
+    const float mn = std::min(*mn_it, 0.0f), mx = std::max(*mx_it, 0.0f);
+    double best = std::numeric_limits<double>::infinity();
+    float best_lo = mn, best_hi = mx;
+    for (int k = 0; k < steps; ++k) {
+      const float r = steps == 1
+                          ? 1.0f
+                          : 1.0f - (1.0f - min_ratio) * static_cast<float>(k) / static_cast<float>(steps - 1);
+      const float lo = r * mn, hi = r * mx;
+      const QParams qp = choose_qparams(lo, hi, one);
+      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
+      if (err < best) {  // strict: a tie keeps the wider range found first
+        best = err;
+        best_lo = lo;
+        best_hi = hi;
+      }
+    }
+    los[static_cast<size_t>(c)] = best_lo;
+    his[static_cast<size_t>(c)] = best_hi;
+  }
+  if (spec.granularity == Granularity::PerTensor) return choose_qparams(los[0], his[0], spec);
+  return choose_qparams(std::span<const float>(los), std::span<const float>(his), spec);
+}
+
+double snr_db(const Tensor& w, const Tensor& w_hat) {
+  TINYML_CHECK(w.defined() && w_hat.defined() && w.shape() == w_hat.shape(),
+               "snr_db: needs two tensors of one shape, got {} and {}",
+               w.defined() ? shape_str(w.shape()) : "undefined",
+               w_hat.defined() ? shape_str(w_hat.shape()) : "undefined");
+  const std::vector<float> a = w.to_vector(), b = w_hat.to_vector();
+  double signal = 0.0, noise = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i], d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+    signal += x * x;
+    noise += d * d;
+  }
+  if (noise == 0.0) return std::numeric_limits<double>::infinity();
+  if (signal == 0.0) return -std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal / noise);
+}
+
+// ---- quantize_model ----
+
+QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
+                           const std::vector<Tensor>& calibration_batches) {
+  constexpr const char* fn = "quantize_model";
+  TINYML_CHECK(config.weight_range == "minmax" || config.weight_range == "mse",
+               "{}: weight_range must be 'minmax' or 'mse', got '{}'", fn, config.weight_range);
+  config.weight_spec.validate(fn);
+  const bool is_static = config.mode == QuantMode::Static;
+  if (is_static) {
+    config.activation_spec.validate(fn);
+    TINYML_CHECK(
+        config.activation_spec.granularity == Granularity::PerTensor,
+        "{}: static mode quantizes each input with one scale, so the activation spec must be per tensor, "
+        "got {}",
+        fn, config.activation_spec.to_string());
+    TINYML_CHECK(!calibration_batches.empty(),
+                 "{}: static mode needs calibration batches (got none) to choose "
+                 "each Linear's input range",
+                 fn);
+  }
+
+  std::vector<Site> sites;
+  std::set<const nn::Module*> seen{&model};
+  collect(model, "", sites, seen);
+  TINYML_CHECK(!sites.empty(), "{}: the model holds no Linear layer to quantize", fn);
+  const std::set<std::string> skipped = resolve_skip(config.skip, sites);
+
+  CalibrationResult calib;
+  if (is_static) {
+    CalibrationConfig cc;
+    cc.observer = config.observer;
+    cc.spec = config.activation_spec;
+    cc.observe_inputs = true;
+    calib = calibrate(model, calibration_batches, cc);
+  }
+
+  QuantReport report;
+  report.bytes_before = model_bytes(model);
+  // Every replacement is built before any is put in place, so an error leaves the model as it was.
+  std::vector<std::shared_ptr<QuantizedLinear>> built(sites.size());
+  for (size_t i = 0; i < sites.size(); ++i) {
+    const Site& s = sites[i];
+    const nn::Linear& lin = *s.linear;
+    LayerReport r;
+    r.name = s.name;
+    r.in_features = lin.in_features();
+    r.out_features = lin.out_features();
+    r.bytes_before =
+        static_cast<size_t>(lin.weight.numel() + (lin.has_bias() ? lin.bias.numel() : 0)) * sizeof(float);
+    r.act_lo = r.act_hi = std::numeric_limits<float>::quiet_NaN();
+    if (skipped.count(s.name) != 0) {
+      r.kind = "Linear (skipped)";
+      r.bytes_after = r.bytes_before;
+      r.weight_snr_db = std::numeric_limits<double>::quiet_NaN();
+      r.weight_spec = "fp32";
+      report.layers.push_back(std::move(r));
+      continue;
+    }
+    std::optional<QParams> wq;
+    if (config.weight_range == "mse") wq = choose_weight_qparams_mse(lin.weight.detach(), config.weight_spec);
+    std::optional<QParams> iq;
+    if (is_static) {
+      const LayerStats& st = calib.at(s.name);
+      iq = st.qparams;
+      r.act_lo = st.chosen.lo;
+      r.act_hi = st.chosen.hi;
+      r.observer = st.observer;
+    }
+    const bool fuse = is_static && config.fuse_relu && !s.relu_child.empty();
+    try {
+      built[i] = QuantizedLinear::from_float(lin, config.weight_spec, config.mode, iq, fuse, wq);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: layer '{}' ({}): {}", fn, s.name, lin.extra_repr(), e.what()));
+    }
+    r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
+    r.bytes_after = built[i]->memory_usage().total();
+    r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->weight().dequantize());
+    r.weight_spec = config.weight_spec.to_string() + (config.weight_range == "mse" ? " mse" : "");
+    report.layers.push_back(std::move(r));
+  }
+
+  // BEGIN SOLUTION 07: quantize_model: put each built layer in place via its parent (fused ReLU: Identity)
+  for (size_t i = 0; i < sites.size(); ++i) {
+    if (!built[i]) continue;
+    sites[i].parent->replace_module(sites[i].child_name, built[i]);
+    if (built[i]->fused_relu())
+      sites[i].parent->replace_module(sites[i].relu_child, std::make_shared<nn::Identity>());
+  }
+  // END SOLUTION
+  report.bytes_after = model_bytes(model);
+  return report;
+}
+
+std::string QuantReport::table() const {
+  size_t wn = 5, wk = 11;
+  for (const LayerReport& l : layers) {
+    wn = std::max(wn, l.name.size());
+    wk = std::max(wk, l.kind.size());
+  }
+  // The last column is not padded, so no line ends in spaces.
+  std::string out =
+      fmt::format("{:<{}}  {:<{}}  {:>11}  {:>10}  {:>10}  {:>7}  {:>21}  {:<10}  {}\n", "layer", wn, "kind",
+                  wk, "in -> out", "before", "after", "SNR dB", "input range", "observer", "weight spec");
+  size_t before = 0, after = 0;
+  for (const LayerReport& l : layers) {
+    const std::string snr = std::isnan(l.weight_snr_db)   ? "-"
+                            : std::isinf(l.weight_snr_db) ? (l.weight_snr_db > 0 ? "inf" : "-inf")
+                                                          : fmt::format("{:.1f}", l.weight_snr_db);
+    const std::string range =
+        std::isnan(l.act_lo) ? "-" : fmt::format("[{:.4g}, {:.4g}]", l.act_lo, l.act_hi);
+    out += fmt::format("{:<{}}  {:<{}}  {:>11}  {:>10}  {:>10}  {:>7}  {:>21}  {:<10}  {}\n", l.name, wn,
+                       l.kind, wk, fmt::format("{} -> {}", l.in_features, l.out_features),
+                       human_bytes(l.bytes_before), human_bytes(l.bytes_after), snr, range,
+                       l.observer.empty() ? "-" : l.observer, l.weight_spec);
+    before += l.bytes_before;
+    after += l.bytes_after;
+  }
+  out += fmt::format(
+      "{:<{}}  {:<{}}  {:>11}  {:>10}  {:>10}  ratio {:.3f} (Linear layers {} -> {})\n", "total", wn,
+      "whole model", wk, "", human_bytes(bytes_before), human_bytes(bytes_after),
+      bytes_before == 0 ? 0.0 : static_cast<double>(bytes_after) / static_cast<double>(bytes_before),
+      human_bytes(before), human_bytes(after));
+  return out;
+}
+
+std::string QuantReport::to_json() const {
+  nlohmann::json layers_json = nlohmann::json::array();
+  for (const LayerReport& l : layers) {
+    layers_json.push_back({{"name", l.name},
+                           {"kind", l.kind},
+                           {"in_features", l.in_features},
+                           {"out_features", l.out_features},
+                           {"bytes_before", l.bytes_before},
+                           {"bytes_after", l.bytes_after},
+                           {"weight_snr_db", number_or_null(l.weight_snr_db)},
+                           {"act_lo", number_or_null(l.act_lo)},
+                           {"act_hi", number_or_null(l.act_hi)},
+                           {"observer", l.observer},
+                           {"weight_spec", l.weight_spec}});
+  }
+  const double ratio = bytes_before == 0
+                           ? std::numeric_limits<double>::quiet_NaN()
+                           : static_cast<double>(bytes_after) / static_cast<double>(bytes_before);
+  const nlohmann::json j = {{"layers", layers_json},
+                            {"bytes_before", bytes_before},
+                            {"bytes_after", bytes_after},
+                            {"ratio", number_or_null(ratio)}};
+  return j.dump();
+}
+
+// ---- sizes ----
+
+size_t model_bytes(const nn::Module& model) {
+  // BEGIN SOLUTION 07: model_bytes: 4 bytes per fp32 parameter/buffer (each once) + QuantizedLinear memory
+  size_t total = 0;
+  std::set<const TensorImpl*> counted;
+  const auto count_tensor = [&](const Tensor& t) {
+    if (t.defined() && counted.insert(t.impl().get()).second)
+      total += static_cast<size_t>(t.numel()) * sizeof(float);
+  };
+  for (const auto& [name, t] : model.named_parameters(/*recurse=*/true)) count_tensor(t);
+  for (const auto& [name, t] : model.named_buffers(/*recurse=*/true)) count_tensor(t);
+  // QuantizedLinear registers no parameters or buffers: its integer storage is counted here.
+  std::set<const nn::Module*> seen;
+  std::vector<const nn::Module*> stack{&model};
+  while (!stack.empty()) {
+    const nn::Module* m = stack.back();
+    stack.pop_back();
+    if (!seen.insert(m).second) continue;
+    if (const auto* q = dynamic_cast<const QuantizedLinear*>(m)) total += q->memory_usage().total();
+    for (const auto& [name, child] : m->named_children()) stack.push_back(child.get());
+  }
+  return total;
+  // END SOLUTION
+}
+
+std::string SizeComparison::to_string() const {
+  return fmt::format("{} -> {} ({:.3f}x, {:.2f}x smaller)", human_bytes(a_bytes), human_bytes(b_bytes), ratio,
+                     ratio > 0.0 ? 1.0 / ratio : 0.0);
+}
+
+SizeComparison compare_model_sizes(const nn::Module& a, const nn::Module& b) {
+  SizeComparison c;
+  c.a_bytes = model_bytes(a);
+  c.b_bytes = model_bytes(b);
+  TINYML_CHECK(c.a_bytes > 0,
+               "compare_model_sizes: the first model holds no bytes (no parameters), so there is no "
+               "ratio to take");
+  c.ratio = static_cast<double>(c.b_bytes) / static_cast<double>(c.a_bytes);
+  return c;
+}
+
+}  // namespace tinyml::quant

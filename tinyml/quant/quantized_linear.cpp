@@ -1,0 +1,413 @@
+#include "tinyml/quant/quantized_linear.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
+#include "tinyml/kernels/qgemm.hpp"
+#include "tinyml/ops/ops.hpp"
+
+namespace tinyml::quant {
+
+namespace {
+
+// Round half to even in double (the int32 bias is computed from a double quotient so that a
+// large b / (s_x·s_w) keeps its integer part exactly; float would lose it past 2^24).
+double round_half_even_d(double v) {
+  const double r = std::round(v);  // halves away from zero
+  if (std::fabs(v - std::trunc(v)) == 0.5) return 2.0 * std::round(v * 0.5);
+  return r;
+}
+
+// The int32 bias of Static mode: b_q[j] = round_half_even(b[j] / (s_x · s_w[j])), saturated to
+// int32. Saturation only happens when the bias is over 2^31 steps of the product scale (e.g. a
+// layer calibrated on all-zero inputs, s_x = eps); the accumulator could not hold it either.
+std::vector<int32_t> quantize_bias(const Tensor& bias, float s_x, const std::vector<float>& s_w) {
+  const std::vector<float> b = bias.to_vector();
+  std::vector<int32_t> out(b.size());
+  constexpr double lo = std::numeric_limits<int32_t>::min();
+  constexpr double hi = std::numeric_limits<int32_t>::max();
+  for (size_t j = 0; j < b.size(); ++j) {
+    const double scale = static_cast<double>(s_x) * static_cast<double>(s_w[s_w.size() == 1 ? 0 : j]);
+    const double q = round_half_even_d(static_cast<double>(b[j]) / scale);
+    out[j] = static_cast<int32_t>(std::clamp(q, lo, hi));
+  }
+  return out;
+}
+
+// A copy in storage of exactly its own size, so memory_usage() can count it as numel · 4.
+Tensor own_copy(const Tensor& t) {
+  if (!t.defined()) return t;
+  return Tensor::from_vector(t.detach().to_vector(), t.shape());
+}
+
+struct Range {
+  float min;
+  float max;
+  bool finite;
+};
+
+// Min, max and finiteness of x[0, n) in one pass. The `omp simd` reductions let the compiler
+// vectorize it: a float min/max reduction does not vectorize on its own without -ffast-math. A
+// NaN is caught by the integer flag (the min/max would skip over it), ±Inf by the extremes.
+Range min_max(const float* x, int64_t n) {
+  float mn = std::numeric_limits<float>::infinity();
+  float mx = -std::numeric_limits<float>::infinity();
+  int bad = 0;
+#pragma omp simd reduction(min : mn) reduction(max : mx) reduction(| : bad)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+    bad |= static_cast<int>(v != v);
+  }
+  return {mn, mx, bad == 0 && std::isfinite(mn) && std::isfinite(mx)};
+}
+
+// q = clamp(round_half_even(x / s) + z, qmin, qmax) for n values in one pass, exactly as
+// quantize_value computes it (the division, not a multiplication by 1/s, and the clamp in float),
+// so this fast path and QTensor::quantize give the same integers. std::nearbyint rounds half to
+// even in the default rounding mode, which tinyml never changes; unlike round_half_even it
+// compiles to one vector instruction. Returns false if a value is NaN (quantize_value throws).
+template <class Q>
+bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, int32_t qmax, Q* q) {
+  const auto zf = static_cast<float>(z);
+  const auto lo = static_cast<float>(qmin);
+  const auto hi = static_cast<float>(qmax);
+  int bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t i = 0; i < n; ++i) {
+    float v = std::nearbyint(x[i] / s) + zf;
+    bad |= static_cast<int>(x[i] != x[i]);
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    q[i] = static_cast<Q>(static_cast<int32_t>(v));
+  }
+  return bad == 0;
+}
+
+// ŵ = s·(q − z) of a weight (out, in) quantized per tensor or per output channel, row by row
+// straight from the storage bytes into one float buffer: the same arithmetic as
+// QTensor::dequantize (dequantize_value), without its intermediate int32 and float copies, which
+// made the weight-only forward several times slower. Other layouts take QTensor::dequantize.
+Tensor dequantize_weight(const QTensor& w) {
+  const QParams& qp = w.qparams();
+  if (qp.per_channel() && channel_layout(w.shape(), qp.spec, "QuantizedLinear").axis != 0)
+    return w.dequantize();
+  const int64_t rows = w.size(0), cols = w.size(1);
+  const QDtype dtype = w.dtype();
+  const int64_t row_bytes = is_packed(dtype) ? packed_row_bytes(cols) : cols;
+  Tensor out = Tensor::empty({rows, cols});
+  float* o = out.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto c = static_cast<size_t>(qp.per_channel() ? r : 0);
+    const float s = qp.scale[c];
+    const int32_t z = qp.zero_point[c];
+    const uint8_t* b = w.raw() + r * row_bytes;
+    float* y = o + r * cols;
+    switch (dtype) {
+      case QDtype::Int8:
+        for (int64_t i = 0; i < cols; ++i) y[i] = s * static_cast<float>(static_cast<int8_t>(b[i]) - z);
+        break;
+      case QDtype::UInt8:
+        for (int64_t i = 0; i < cols; ++i) y[i] = s * static_cast<float>(static_cast<int32_t>(b[i]) - z);
+        break;
+      case QDtype::Int4Packed:
+      case QDtype::UInt4Packed: {
+        // Element 2t in the low nibble of byte t, 2t + 1 in the high one; (v ^ 8) − 8 reads a
+        // nibble as 4-bit two's complement without a branch.
+        const int32_t flip = dtype == QDtype::Int4Packed ? 8 : 0;
+        const int64_t pairs = cols / 2;
+        for (int64_t t = 0; t < pairs; ++t) {
+          const int32_t lo = ((b[t] & 0xF) ^ flip) - flip;
+          const int32_t hi = ((b[t] >> 4) ^ flip) - flip;
+          y[2 * t] = s * static_cast<float>(lo - z);
+          y[2 * t + 1] = s * static_cast<float>(hi - z);
+        }
+        if (cols % 2 == 1) y[cols - 1] = s * static_cast<float>((((b[pairs] & 0xF) ^ flip) - flip) - z);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+bool integer_mode(QuantMode m) { return m == QuantMode::Dynamic || m == QuantMode::Static; }
+
+}  // namespace
+
+const char* to_string(QuantMode mode) {
+  switch (mode) {
+    case QuantMode::WeightOnly:
+      return "weight-only";
+    case QuantMode::Dynamic:
+      return "dynamic";
+    case QuantMode::Static:
+      return "static";
+  }
+  return "unknown";
+}
+
+QuantMode parse_quant_mode(const std::string& s) {
+  if (s == "weight-only") return QuantMode::WeightOnly;
+  if (s == "dynamic") return QuantMode::Dynamic;
+  if (s == "static") return QuantMode::Static;
+  TINYML_CHECK(false, "parse_quant_mode: unknown mode '{}'; expected weight-only, dynamic or static", s);
+  return QuantMode::Dynamic;
+}
+
+// ---- construction ----
+
+QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mode,
+                                 std::optional<QParams> input_qparams, bool fuse_relu,
+                                 std::vector<int32_t> bias_int32)
+    : weight_(std::move(weight)),
+      bias_(std::move(bias)),
+      mode_(mode),
+      input_qparams_(std::move(input_qparams)),
+      fuse_relu_(fuse_relu),
+      bias_int32_(std::move(bias_int32)) {
+  constexpr const char* fn = "QuantizedLinear";
+  TINYML_CHECK(weight_.defined() && weight_.dim() == 2 && weight_.numel() > 0,
+               "{}: the weight must be a non-empty 2-D (out, in) QTensor, got shape {}", fn,
+               shape_str(weight_.shape()));
+  const int64_t out = weight_.size(0), in = weight_.size(1);
+  const QuantSpec& ws = weight_.spec();
+  if (bias_.defined())
+    TINYML_CHECK(bias_.dim() == 1 && bias_.size(0) == out,
+                 "{}: the bias must have shape [{}] for a weight of shape {}, got {}", fn, out,
+                 shape_str(weight_.shape()), shape_str(bias_.shape()));
+  if (integer_mode(mode_)) {
+    TINYML_CHECK(
+        ws.bits == 8 && ws.signed_range(),
+        "{}: {} mode runs an int8 GEMM and needs a signed 8-bit weight spec (int8 symmetric, or affine "
+        "with is_signed), got {}; weights of fewer bits run in weight-only mode",
+        fn, to_string(mode_), ws.to_string());
+    if (weight_.qparams().per_channel()) {
+      const int64_t axis = channel_layout(weight_.shape(), ws, fn).axis;
+      TINYML_CHECK(
+          axis == 0,
+          "{}: {} mode needs weight qparams per output channel (axis 0) or per tensor, got {} on a weight "
+          "of shape {}",
+          fn, to_string(mode_), ws.to_string(), shape_str(weight_.shape()));
+    }
+    TINYML_CHECK(in <= kernels::kQgemmMaxK_zero_point,
+                 "{}: in_features={} exceeds {}, past which the int32 accumulator of {} mode can overflow",
+                 fn, in, kernels::kQgemmMaxK_zero_point, to_string(mode_));
+  }
+  if (mode_ == QuantMode::Static) {
+    TINYML_CHECK(input_qparams_.has_value(),
+                 "{}: static mode needs the input qparams from calibration (quant::calibrate), got none", fn);
+    const QParams& iq = *input_qparams_;
+    TINYML_CHECK(!iq.per_channel(), "{}: the input qparams must be per tensor, got {}", fn,
+                 iq.spec.to_string());
+    validate_qparams(iq, Shape{in}, fn);
+    TINYML_CHECK(bias_int32_.empty() || !bias_.defined(),
+                 "{}: static mode takes the bias either as fp32 or as int32, not both", fn);
+    if (bias_.defined()) {
+      bias_int32_ = quantize_bias(bias_, iq.scale[0], weight_.qparams().scale);
+      bias_ = Tensor();
+    }
+    TINYML_CHECK(bias_int32_.empty() || static_cast<int64_t>(bias_int32_.size()) == out,
+                 "{}: the int32 bias has {} entries for {} output channels", fn, bias_int32_.size(), out);
+  } else {
+    TINYML_CHECK(!input_qparams_.has_value(),
+                 "{}: input qparams are used only in static mode; {} mode got {}", fn, to_string(mode_),
+                 input_qparams_->spec.to_string());
+    TINYML_CHECK(bias_int32_.empty(), "{}: an int32 bias is used only in static mode; {} mode got one", fn,
+                 to_string(mode_));
+  }
+  if (integer_mode(mode_)) {
+    w_colsum_.resize(static_cast<size_t>(out));
+    kernels::col_sums_s8(in, out, reinterpret_cast<const int8_t*>(weight_.raw()), in, /*trans_b=*/true,
+                         w_colsum_.data());
+  }
+}
+
+std::shared_ptr<QuantizedLinear> QuantizedLinear::from_float(const nn::Linear& linear,
+                                                             const QuantSpec& weight_spec, QuantMode mode,
+                                                             std::optional<QParams> input_qparams,
+                                                             bool fuse_relu,
+                                                             std::optional<QParams> weight_qparams) {
+  constexpr const char* fn = "QuantizedLinear::from_float";
+  TINYML_CHECK(linear.weight.defined(), "{}: the Linear has no weight", fn);
+  weight_spec.validate(fn);
+  QTensor w;
+  if (weight_qparams.has_value()) {
+    TINYML_CHECK(weight_qparams->spec == weight_spec,
+                 "{}: weight_qparams are for {} but the weight spec is {}", fn,
+                 weight_qparams->spec.to_string(), weight_spec.to_string());
+    w = QTensor::quantize(linear.weight.detach(), *weight_qparams);
+  } else {
+    w = QTensor::quantize(linear.weight.detach(), weight_spec);
+  }
+  return from_parts(std::move(w), own_copy(linear.bias), mode, std::move(input_qparams), fuse_relu);
+}
+
+std::shared_ptr<QuantizedLinear> QuantizedLinear::from_parts(QTensor weight, Tensor bias, QuantMode mode,
+                                                             std::optional<QParams> input_qparams,
+                                                             bool fuse_relu,
+                                                             std::vector<int32_t> bias_int32) {
+  return std::make_shared<QuantizedLinear>(Key(), std::move(weight), own_copy(bias), mode,
+                                           std::move(input_qparams), fuse_relu, std::move(bias_int32));
+}
+
+// ---- forward ----
+
+Tensor QuantizedLinear::forward(const Tensor& input) {
+  constexpr const char* fn = "QuantizedLinear::forward";
+  TINYML_CHECK(input.defined(), "{}: the input is undefined", fn);
+  TINYML_CHECK(
+      !(GradMode::is_enabled() && input.requires_grad()),
+      "{}: the input of shape {} requires grad, but a quantized layer is inference-only (its rounding has "
+      "no useful gradient); run it under NoGradGuard, or train through quantization with QAT "
+      "(FakeQuantize / prepare_qat) and convert afterwards",
+      fn, shape_str(input.shape()));
+  const int64_t in = in_features(), out = out_features();
+  TINYML_CHECK(input.dim() >= 1 && input.size(-1) == in,
+               "{}: expected input of shape (..., {}) for weight of shape {}, got input of shape {}", fn, in,
+               shape_str(weight_.shape()), shape_str(input.shape()));
+  NoGradGuard no_grad;
+  Shape out_shape(input.shape().begin(), input.shape().end() - 1);
+  out_shape.push_back(out);
+  const Tensor x2 = input.reshape({input.numel() / in, in});
+
+  Tensor y;
+  if (mode_ == QuantMode::WeightOnly) {
+    // The readable path: the float weight exists only for the duration of this call.
+    y = linear(x2, dequantize_weight(weight_), bias_);
+    if (fuse_relu_) y = relu(y);
+  } else {
+    y = forward_integer(x2);
+  }
+  return input.dim() == 2 ? y : y.reshape(out_shape);
+}
+
+Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
+  constexpr const char* fn = "QuantizedLinear::forward";
+  const int64_t M = x2.size(0), K = in_features(), N = out_features();
+  Tensor y = Tensor::empty({M, N});
+  if (M == 0) return y;
+  const Tensor xc = x2.contiguous();
+  const float* x = xc.data();
+
+  // 1. The input's qparams: from this batch (Dynamic) or from calibration (Static).
+  QParams iq;
+  if (mode_ == QuantMode::Dynamic) {
+    const Range r = min_max(x, M * K);
+    TINYML_CHECK(r.finite, "{}: the input of shape {} holds NaN or Inf, which has no quantized value", fn,
+                 shape_str(x2.shape()));
+    iq = choose_qparams(r.min, r.max, dynamic_input_spec());
+  } else {
+    iq = *input_qparams_;
+  }
+  const float s_x = iq.scale[0];
+  const int32_t z_x = iq.zero_point[0];
+  const bool a_unsigned = !iq.spec.signed_range();
+
+  // 2. Quantize the input (one byte per value whatever the bit width) and run the int8 GEMM;
+  // the kernel applies the zero points: acc[i][j] = Σ_k (qx − z_x)(qw − z_w[j]).
+  auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
+  auto acc = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N));
+  const auto* w = reinterpret_cast<const int8_t*>(weight_.raw());  // int8 values stored as their bit patterns
+  const std::vector<int32_t>& z_w = weight_.qparams().zero_point;
+  bool ok = false;
+  if (a_unsigned) {
+    ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qx.get());
+    TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
+                 shape_str(x2.shape()));
+    kernels::qgemm_zp_u8s8(M, N, K, qx.get(), K, z_x, w, K, /*trans_b=*/true, z_w, acc.get(), N,
+                           w_colsum_.data());
+  } else {
+    auto* qs = reinterpret_cast<int8_t*>(qx.get());
+    ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qs);
+    TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
+                 shape_str(x2.shape()));
+    kernels::qgemm_zp_s8s8(M, N, K, qs, K, z_x, w, K, /*trans_b=*/true, z_w, acc.get(), N, w_colsum_.data());
+  }
+
+  // 3. One pass over the output: scale each column by s_x·s_w[j], add the bias, clamp for ReLU.
+  const std::vector<float>& s_w = weight_.qparams().scale;
+  std::vector<float> col_scale(static_cast<size_t>(N));
+  for (int64_t j = 0; j < N; ++j)
+    col_scale[static_cast<size_t>(j)] = s_x * s_w[s_w.size() == 1 ? 0 : static_cast<size_t>(j)];
+  const float* cs = col_scale.data();
+  const int32_t* a = acc.get();
+  float* out = y.data();
+  const float floor_value = fuse_relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
+  if (mode_ == QuantMode::Static) {
+    // The int32 bias has the accumulator's scale, so it is added before scaling, in integers
+    // (int64, so no sum can wrap).
+    const std::vector<int32_t> zero(bias_int32_.empty() ? static_cast<size_t>(N) : 0, 0);
+    const int32_t* bq = bias_int32_.empty() ? zero.data() : bias_int32_.data();
+    for (int64_t i = 0; i < M; ++i) {
+      const int32_t* ar = a + i * N;
+      float* yr = out + i * N;
+      for (int64_t j = 0; j < N; ++j) {
+        const float v = cs[j] * static_cast<float>(static_cast<int64_t>(ar[j]) + bq[j]);
+        yr[j] = v > floor_value ? v : floor_value;
+      }
+    }
+  } else {
+    const std::vector<float> zero(bias_.defined() ? 0 : static_cast<size_t>(N), 0.0f);
+    const float* b = bias_.defined() ? bias_.data() : zero.data();
+    for (int64_t i = 0; i < M; ++i) {
+      const int32_t* ar = a + i * N;
+      float* yr = out + i * N;
+      for (int64_t j = 0; j < N; ++j) {
+        const float v = cs[j] * static_cast<float>(ar[j]) + b[j];
+        yr[j] = v > floor_value ? v : floor_value;
+      }
+    }
+  }
+  return y;
+}
+
+// ---- inspection ----
+
+Tensor QuantizedLinear::bias() const {
+  if (mode_ != QuantMode::Static || bias_int32_.empty()) return bias_;
+  const float s_x = input_qparams_->scale[0];
+  const std::vector<float>& s_w = weight_.qparams().scale;
+  std::vector<float> b(bias_int32_.size());
+  for (size_t j = 0; j < b.size(); ++j)
+    b[j] = static_cast<float>(static_cast<double>(bias_int32_[j]) * static_cast<double>(s_x) *
+                              static_cast<double>(s_w[s_w.size() == 1 ? 0 : j]));
+  return Tensor::from_vector(b, {static_cast<int64_t>(b.size())});
+}
+
+MemoryUsage QuantizedLinear::memory_usage() const {
+  // BEGIN SOLUTION 07: QuantizedLinear::memory_usage: the bytes really held (storage, qparams, bias, cache)
+  MemoryUsage m;
+  m.weight_bytes = weight_.storage_bytes();
+  m.qparams_bytes = weight_.nbytes() - weight_.storage_bytes();
+  if (input_qparams_.has_value())
+    m.qparams_bytes +=
+        input_qparams_->scale.size() * sizeof(float) + input_qparams_->zero_point.size() * sizeof(int32_t);
+  m.bias_bytes =
+      bias_int32_.size() * sizeof(int32_t) + (bias_.defined() ? bias_.impl()->storage->nbytes() : 0);
+  m.cache_bytes = w_colsum_.size() * sizeof(int32_t);
+  const auto out = static_cast<size_t>(out_features()), in = static_cast<size_t>(in_features());
+  m.fp32_bytes = (out * in + (has_bias() ? out : 0)) * sizeof(float);
+  return m;
+  // END SOLUTION
+}
+
+std::string QuantizedLinear::extra_repr() const {
+  std::string s = fmt::format("in_features={}, out_features={}, bias={}, mode={}, weight={}", in_features(),
+                              out_features(), has_bias() ? "True" : "False", to_string(mode_),
+                              weight_.spec().to_string());
+  if (input_qparams_.has_value())
+    s += fmt::format(", input={} (scale={:.6g}, zero_point={})", input_qparams_->spec.to_string(),
+                     input_qparams_->scale[0], input_qparams_->zero_point[0]);
+  if (fuse_relu_) s += ", relu";
+  return s;
+}
+
+}  // namespace tinyml::quant

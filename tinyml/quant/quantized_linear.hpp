@@ -1,0 +1,102 @@
+// QuantizedLinear: a Linear whose weight is stored as integers; weight-only, dynamic and static modes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tinyml/nn/linear.hpp"
+#include "tinyml/nn/module.hpp"
+#include "tinyml/quant/qparams.hpp"
+#include "tinyml/quant/qtensor.hpp"
+
+namespace tinyml::quant {
+
+// WeightOnly: dequantize the integer weight, then sgemm (the readable path; any bit width).
+// Dynamic: quantize each input batch with its own min/max (uint8 affine), int8 GEMM, float out.
+// Static: inputs quantized with calibrated qparams, int8 GEMM, int32 bias of scale s_x·s_w,
+//         optional fused ReLU, float out.
+enum class QuantMode { WeightOnly, Dynamic, Static };
+const char* to_string(QuantMode mode);             // "weight-only", "dynamic", "static"
+QuantMode parse_quant_mode(const std::string& s);  // the inverse; anything else throws
+
+// Bytes a layer really holds, and the fp32 bytes of the Linear it replaced.
+struct MemoryUsage {
+  size_t weight_bytes = 0;   // integer storage of the weight (packed for ≤ 4 bits)
+  size_t bias_bytes = 0;     // int32 bias (static) or fp32 bias
+  size_t qparams_bytes = 0;  // scales and zero points (weight, and input for static)
+  size_t cache_bytes = 0;    // precomputed weight channel sums used by the integer path
+  size_t total() const { return weight_bytes + bias_bytes + qparams_bytes + cache_bytes; }
+  size_t fp32_bytes = 0;  // (out·in + out)·4 of the original Linear
+};
+
+class QuantizedLinear : public nn::Module {
+  // Only this class can make a Key, so only from_float / from_parts can construct (through
+  // std::make_shared, which needs a public constructor).
+  struct Key {
+    explicit Key() = default;
+  };
+
+ public:
+  // Quantizes `linear`'s weight with `weight_spec` (qparams from the weight's min/max, or from
+  // `weight_qparams` when given — e.g. an MSE-chosen clipping range). Static mode needs
+  // `input_qparams` (from calibration). Dynamic and Static need a signed 8-bit weight spec
+  // (symmetric, or affine with is_signed).
+  static std::shared_ptr<QuantizedLinear> from_float(const nn::Linear& linear, const QuantSpec& weight_spec,
+                                                     QuantMode mode,
+                                                     std::optional<QParams> input_qparams = std::nullopt,
+                                                     bool fuse_relu = false,
+                                                     std::optional<QParams> weight_qparams = std::nullopt);
+  // From stored parts (used when loading a file). `bias` is the fp32 bias or undefined. Static
+  // mode keeps only the int32 bias: give it as `bias_int32` (one entry per output channel, as a
+  // file stores it), or give the fp32 `bias` and it is quantized as from_float does; not both.
+  static std::shared_ptr<QuantizedLinear> from_parts(QTensor weight, Tensor bias, QuantMode mode,
+                                                     std::optional<QParams> input_qparams, bool fuse_relu,
+                                                     std::vector<int32_t> bias_int32 = {});
+  // The activation spec of Dynamic mode: uint8 affine per tensor, qparams from each batch's min/max.
+  static QuantSpec dynamic_input_spec() { return QuantSpec::int8_affine(); }
+
+  // (..., in) → float (..., out); (N, in) and (in) being the usual cases. Inference only: an input
+  // that requires grad while grad mode is on throws (train through quantization with QAT instead).
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "QuantizedLinear"; }
+  std::string extra_repr() const override;
+
+  // Reachable only through from_float / from_parts (see Key).
+  QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mode, std::optional<QParams> input_qparams,
+                  bool fuse_relu, std::vector<int32_t> bias_int32);
+
+  MemoryUsage memory_usage() const;
+  int64_t in_features() const { return weight_.size(1); }
+  int64_t out_features() const { return weight_.size(0); }
+  QuantMode mode() const { return mode_; }
+  bool fused_relu() const { return fuse_relu_; }
+  const QTensor& weight() const { return weight_; }
+  bool has_bias() const { return bias_.defined() || !bias_int32_.empty(); }
+  // The fp32 bias as given; in Static mode, which holds only the int32 bias, that bias
+  // dequantized (b_q · s_x · s_w[j]). Undefined if there is none.
+  Tensor bias() const;
+  const std::optional<QParams>& input_qparams() const { return input_qparams_; }
+  const std::vector<int32_t>& bias_int32() const { return bias_int32_; }   // static mode only
+  const std::vector<int32_t>& weight_colsum() const { return w_colsum_; }  // Dynamic/Static only
+
+ private:
+  Tensor forward_integer(const Tensor& x2);  // Dynamic and Static on (M, in)
+
+  QTensor weight_;
+  Tensor bias_;
+  QuantMode mode_;
+  std::optional<QParams> input_qparams_;
+  bool fuse_relu_;
+  // Precomputed once and counted by memory_usage(): the weight's per-output-channel sums (the
+  // zero-point correction term) and the int32 bias. The int8 GEMM reads the QTensor's bytes
+  // directly (Dynamic/Static weights are stored signed), and WeightOnly dequantizes on each
+  // forward, so no float or int8 copy of the weight is kept. Static mode keeps no fp32 bias
+  // (bias_ is undefined there): the int32 bias is what it computes with.
+  std::vector<int32_t> w_colsum_;
+  std::vector<int32_t> bias_int32_;
+};
+
+}  // namespace tinyml::quant
