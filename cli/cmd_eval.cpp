@@ -1,0 +1,74 @@
+// `tinyml eval`: rebuilds a saved model and reports its test accuracy and inference speed.
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "commands.hpp"
+#include "tinyml/core/error.hpp"
+#include "workload.hpp"
+
+namespace tinyml::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string file;
+  std::string dataset;  // empty: the one named in the file
+  int64_t limit = 0;    // 0: the whole test split
+  int64_t batch = 1000;
+  int threads = 0;
+  bool json = false;
+};
+
+void run_eval(const EvalOptions& o) {
+  apply_threads(o.threads);
+  LoadedModel loaded = load_model_file(o.file);
+  const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
+  TINYML_CHECK(!name.empty(), "eval: '{}' does not say which dataset it was trained on; pass --dataset",
+               o.file);
+  const DataSplits data =
+      load_dataset(name, /*train=*/false, std::nullopt,
+                   o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
+  if (!loaded.arch.empty())
+    check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.file).c_str());
+  const EvalResult r = evaluate(*loaded.model, *data.test, static_cast<size_t>(o.batch));
+  if (o.json) {
+    const nlohmann::ordered_json out = {
+        {"test_acc", r.accuracy}, {"n", r.n}, {"infer_ms_per_1000", r.ms_per_1000}};
+    fmt::print("{}\n", out.dump());
+  } else {
+    fmt::print("model      {} from {}\n",
+               loaded.arch.empty() ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch), o.file);
+    fmt::print("dataset    {} (test split, {} examples)\n", data.description, r.n);
+    fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
+               r.correct, r.n, r.ms_per_1000);
+  }
+}
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("eval", "Evaluate a model saved by `tinyml train --save` on a test split");
+  cmd->add_option("file", o->file, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--dataset", o->dataset,
+                  "fashion-mnist | xor | spirals (default: the one it was trained on)")
+      ->check(CLI::IsMember(dataset_names()));
+  cmd->add_option("--limit", o->limit, "Evaluate on the first N test examples only (default: all)")
+      ->check(int_at_least(1));
+  cmd->add_option("--batch", o->batch, "Examples per forward pass")
+      ->check(int_at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps OpenBLAS's default")
+      ->check(int_at_least(0))
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print {test_acc, n, infer_ms_per_1000} as one JSON object");
+  cmd->callback([o] { run_eval(*o); });
+}
+
+}  // namespace tinyml::cli

@@ -1,0 +1,215 @@
+// `tinyml quantize`: post-training quantization of a saved model, with accuracy before/after and the file
+// written.
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "commands.hpp"
+#include "tinyml/core/error.hpp"
+#include "tinyml/data/dataloader.hpp"
+#include "tinyml/io/model_file.hpp"
+#include "tinyml/quant/observer.hpp"
+#include "tinyml/quant/quantize_model.hpp"
+#include "workload.hpp"
+
+namespace tinyml::cli {
+
+namespace {
+
+struct QuantizeOptions {
+  std::string in;
+  std::string out;
+  int bits = 8;
+  std::string scheme = "symmetric";
+  std::string granularity = "per-channel";
+  std::string mode = "dynamic";
+  std::string observer = "histogram";
+  std::string weight_range = "minmax";
+  int64_t calib_batches = 10;
+  int64_t calib_batch_size = 128;
+  std::string skip;     // comma-separated
+  std::string dataset;  // empty: the one named in the file
+  int64_t limit = 0;    // 0: the whole test split
+  int threads = 0;
+  bool json = false;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+quant::QuantConfig make_config(const QuantizeOptions& o) {
+  quant::QuantConfig c;
+  c.mode = quant::parse_quant_mode(o.mode);
+  // Weights are signed whatever the scheme: the int8 GEMM takes int8 weights, and a signed
+  // affine range centres on the (mostly symmetric) weight distribution as well as an unsigned one.
+  c.weight_spec = {
+      o.bits, o.scheme == "affine" ? quant::Scheme::Affine : quant::Scheme::Symmetric,
+      o.granularity == "per-tensor" ? quant::Granularity::PerTensor : quant::Granularity::PerChannel, 0,
+      true};
+  c.observer = o.observer;
+  c.weight_range = o.weight_range;
+  c.skip = split_list(o.skip);
+  TINYML_CHECK(
+      c.mode == quant::QuantMode::WeightOnly || o.bits == 8,
+      "quantize: --mode {} runs an int8 GEMM and needs --bits 8, got --bits {}; use --mode weight-only for "
+      "2..7 bits",
+      o.mode, o.bits);
+  return c;
+}
+
+// The first `n` batches of a seeded shuffle of the training split: a fixed, representative sample.
+std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> train, int64_t n,
+                                        int64_t batch) {
+  data::DataLoader loader(std::move(train),
+                          {.batch_size = static_cast<size_t>(batch), .shuffle = true, .seed = 0});
+  std::vector<Tensor> out;
+  for (const data::Batch& b : loader) {
+    if (static_cast<int64_t>(out.size()) >= n) break;
+    out.push_back(b.data);
+  }
+  return out;
+}
+
+std::string kb(uintmax_t bytes) { return fmt::format("{:.1f} KB", static_cast<double>(bytes) / 1e3); }
+
+void run_quantize(const QuantizeOptions& o) {
+  apply_threads(o.threads);
+  const quant::QuantConfig config = make_config(o);
+  const bool is_static = config.mode == quant::QuantMode::Static;
+
+  LoadedModel loaded = load_model_file(o.in);
+  auto model = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
+  TINYML_CHECK(model != nullptr, "quantize: the model in '{}' is a {}, not a Sequential", o.in,
+               loaded.model->type_name());
+  const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
+  TINYML_CHECK(!name.empty(), "quantize: '{}' does not say which dataset it was trained on; pass --dataset",
+               o.in);
+  const DataSplits data =
+      load_dataset(name, /*train=*/is_static, std::nullopt,
+                   o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
+  check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.in).c_str());
+
+  const EvalResult before = evaluate(*model, *data.test);
+  std::vector<Tensor> batches;
+  if (is_static) batches = calibration_batches(data.train, o.calib_batches, o.calib_batch_size);
+  const quant::QuantReport report = quant::quantize_model(*model, config, batches);
+  const EvalResult after = evaluate(*model, *data.test);
+
+  std::map<std::string, std::string> meta;
+  for (const auto& [k, v] : loaded.metadata)
+    if (k != "format" && k != "format_version" && k != io::kModulesKey) meta[k] = v;
+  meta["arch"] = arch_string(loaded.arch);
+  meta["dataset"] = name;
+  meta["quantization"] = fmt::format(
+      "{} {}{}{}", o.mode, config.weight_spec.to_string(), o.weight_range == "mse" ? " mse" : "",
+      is_static ? fmt::format(", activations {} by {}", config.activation_spec.to_string(), o.observer)
+                : std::string());
+  io::save_model(*model, o.out, meta);
+
+  const uintmax_t in_size = std::filesystem::file_size(o.in), out_size = std::filesystem::file_size(o.out);
+  const double file_ratio = static_cast<double>(out_size) / static_cast<double>(in_size);
+  if (o.json) {
+    const nlohmann::json out = {
+        {"in", o.in},
+        {"out", o.out},
+        {"quantization", meta["quantization"]},
+        {"skip", config.skip},
+        {"calib_batches", is_static ? static_cast<int64_t>(batches.size()) : 0},
+        {"test_n", after.n},
+        {"acc_before", before.accuracy},
+        {"acc_after", after.accuracy},
+        {"infer_ms_per_1000_before", before.ms_per_1000},
+        {"infer_ms_per_1000_after", after.ms_per_1000},
+        {"file_bytes_before", in_size},
+        {"file_bytes_after", out_size},
+        {"file_ratio", file_ratio},
+        {"report", nlohmann::json::parse(report.to_json())},
+    };
+    fmt::print("{}\n", out.dump());
+    return;
+  }
+  fmt::print("model      MLP {} from {}\n", arch_string(loaded.arch), o.in);
+  fmt::print("quantized  {}\n", meta["quantization"]);
+  if (is_static)
+    fmt::print("calibrated on {} batches of {} training images\n", batches.size(), o.calib_batch_size);
+  fmt::print("\n{}\n", report.table());
+  fmt::print("test accuracy  {:.2f}% -> {:.2f}% ({:+.2f} points, {} images)\n", 100.0 * before.accuracy,
+             100.0 * after.accuracy, 100.0 * (after.accuracy - before.accuracy), after.n);
+  fmt::print("inference      {:.2f} -> {:.2f} ms per 1000 images\n", before.ms_per_1000, after.ms_per_1000);
+  fmt::print("file           {} -> {} ({:.3f}x), saved {}\n", kb(in_size), kb(out_size), file_ratio, o.out);
+}
+
+}  // namespace
+
+void register_quantize(CLI::App& app) {
+  auto o = std::make_shared<QuantizeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "quantize",
+      "Quantize the Linear layers of a saved model (post-training), report accuracy and size, save it");
+  cmd->add_option("in", o->in, "Float model file (.safetensors, from `tinyml train --save`)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", o->out, "Where to write the quantized model")->required();
+  cmd->add_option("--bits", o->bits, "Weight bits, 2..8 (below 8 only with --mode weight-only)")
+      ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  cmd->add_option("--scheme", o->scheme, "Weight scheme: affine | symmetric")
+      ->check(CLI::IsMember({"affine", "symmetric"}))
+      ->capture_default_str();
+  cmd->add_option("--granularity", o->granularity,
+                  "Weight qparams per-tensor | per-channel (per output channel)")
+      ->check(CLI::IsMember({"per-tensor", "per-channel"}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--mode", o->mode,
+         "weight-only (dequantize, float GEMM) | dynamic (activations per batch, int8 GEMM) | static "
+         "(calibrated activations, int8 GEMM, int32 bias)")
+      ->check(CLI::IsMember({"weight-only", "dynamic", "static"}))
+      ->capture_default_str();
+  cmd->add_option("--observer", o->observer, "Static mode: how activation ranges are chosen")
+      ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
+      ->capture_default_str();
+  cmd->add_option("--weight-range", o->weight_range,
+                  "minmax | mse (clip each weight channel for least error)")
+      ->check(CLI::IsMember({"minmax", "mse"}))
+      ->capture_default_str();
+  cmd->add_option("--calib-batches", o->calib_batches, "Static mode: training batches to calibrate on")
+      ->check(int_at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--calib-batch-size", o->calib_batch_size, "Static mode: images per calibration batch")
+      ->check(int_at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--skip", o->skip,
+                  "Linear layers kept in float, comma-separated: names like 0,4 or first,last");
+  cmd->add_option("--dataset", o->dataset,
+                  "fashion-mnist | xor | spirals (default: the one it was trained on)")
+      ->check(CLI::IsMember(dataset_names()));
+  cmd->add_option("--limit", o->limit, "Evaluate on the first N test examples only (default: all)")
+      ->check(int_at_least(1));
+  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps the default")
+      ->check(int_at_least(0))
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json,
+                "Print one JSON object: accuracy before/after, file sizes and the per-layer report");
+  cmd->callback([o] { run_quantize(*o); });
+}
+
+}  // namespace tinyml::cli

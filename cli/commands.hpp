@@ -1,0 +1,53 @@
+// The `tinyml` subcommands: each file cmd_<name>.cpp defines register_<name>, which main() calls.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <string>
+
+namespace tinyml::cli {
+
+// Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
+// subcommand with its options and a callback; declare it here and call it from main.cpp. The
+// callback may throw tinyml::Error: main prints "error: <message>" and exits with status 1.
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_course(CLI::App& app);
+void register_quantize(CLI::App& app);
+void register_qat(CLI::App& app);
+void register_precision(CLI::App& app);
+
+// Validators with messages that say what is expected. CLI11 prefixes them with the option name
+// ("--lr: must be a number > 0, got '-1'"), and main exits with status 2.
+inline CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0.0;
+        if (CLI::detail::lexical_cast(s, v) && std::isfinite(v) && v > 0.0) return {};
+        return "must be a number > 0, got '" + s + "'";
+      },
+      "POSITIVE");
+}
+
+inline CLI::Validator int_at_least(long long lo) {
+  return CLI::Validator(
+      [lo](std::string& s) -> std::string {
+        long long v = 0;
+        if (CLI::detail::lexical_cast(s, v) && v >= lo) return {};
+        return "must be an integer >= " + std::to_string(lo) + ", got '" + s + "'";
+      },
+      "INT>=" + std::to_string(lo));
+}
+
+inline CLI::Validator fraction_below_one() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0.0;
+        if (CLI::detail::lexical_cast(s, v) && v >= 0.0 && v < 1.0) return {};
+        return "must be a number in [0, 1), got '" + s + "'";
+      },
+      "[0,1)");
+}
+
+}  // namespace tinyml::cli

@@ -1,0 +1,793 @@
+// Running and grading module tests: cmake/ctest as child processes, ctest's JUnit output, reports.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "course.hpp"
+
+namespace tinyml::course {
+
+// ---------------------------------------------------------------- processes
+
+namespace {
+
+int spawn(const std::vector<std::string>& argv, const fs::path& cwd, int out_fd) {
+  if (argv.empty()) throw CourseError("run: empty command");
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);  // or the child would inherit (and print again) buffered output
+  const pid_t pid = fork();
+  if (pid < 0) throw CourseError(fmt::format("cannot start {}: {}", argv[0], std::strerror(errno)));
+  if (pid == 0) {
+    if (out_fd >= 0) {
+      dup2(out_fd, STDOUT_FILENO);
+      dup2(out_fd, STDERR_FILENO);
+    }
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
+    execvp(args[0], args.data());
+    const char msg[] = "course: cannot run the command (is it installed and on PATH?)\n";
+    [[maybe_unused]] const ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw CourseError(fmt::format("waiting for {}: {}", argv[0], std::strerror(errno)));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+ProcessResult run_capture(const std::vector<std::string>& argv, const fs::path& cwd) {
+  std::string tmpl = (fs::temp_directory_path() / "tinyml-course-XXXXXX").string();
+  const int fd = mkstemp(tmpl.data());
+  if (fd < 0) throw CourseError(fmt::format("cannot create a temporary file: {}", std::strerror(errno)));
+  ProcessResult r;
+  try {
+    r.exit_code = spawn(argv, cwd, fd);
+  } catch (...) {
+    close(fd);
+    fs::remove(tmpl);
+    throw;
+  }
+  close(fd);
+  r.output = read_all(tmpl);
+  fs::remove(tmpl);
+  return r;
+}
+
+int run_streaming(const std::vector<std::string>& argv, const fs::path& cwd) { return spawn(argv, cwd, -1); }
+
+int run_logged(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd) {
+  fs::create_directories(log.parent_path());
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw CourseError(fmt::format("cannot write {}: {}", log.string(), std::strerror(errno)));
+  int code = -1;
+  try {
+    code = spawn(argv, cwd, fd);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  close(fd);
+  return code;
+}
+
+// ---------------------------------------------------------------- a small XML reader for JUnit files
+
+namespace {
+
+struct XmlElement {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::string text;
+  std::vector<XmlElement> children;
+
+  std::string attribute(const std::string& key) const {
+    for (const auto& [k, v] : attributes)
+      if (k == key) return v;
+    return {};
+  }
+  const XmlElement* child(const std::string& n) const {
+    for (const auto& c : children)
+      if (c.name == n) return &c;
+    return nullptr;
+  }
+};
+
+class XmlReader {
+ public:
+  explicit XmlReader(std::string_view s) : s_(s) {}
+
+  XmlElement document() {
+    skip_misc();
+    XmlElement root = element();
+    skip_misc();
+    if (pos_ != s_.size()) fail("content after the root element");
+    return root;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw CourseError(fmt::format("JUnit file: malformed XML at byte {}: {}", pos_, what));
+  }
+  bool starts(std::string_view t) const { return s_.substr(pos_, t.size()) == t; }
+  void skip_space() {
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  void skip_until(std::string_view end) {
+    const size_t e = s_.find(end, pos_);
+    if (e == std::string_view::npos) fail(fmt::format("missing '{}'", end));
+    pos_ = e + end.size();
+  }
+  // Prolog, comments, processing instructions and doctype around elements.
+  void skip_misc() {
+    while (true) {
+      skip_space();
+      if (starts("<?"))
+        skip_until("?>");
+      else if (starts("<!--"))
+        skip_until("-->");
+      else if (starts("<!DOCTYPE"))
+        skip_until(">");
+      else
+        return;
+    }
+  }
+  std::string name() {
+    const size_t start = pos_;
+    while (pos_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[pos_])) || std::strchr("_:-.", s_[pos_])))
+      ++pos_;
+    if (pos_ == start) fail("expected a name");
+    return std::string(s_.substr(start, pos_ - start));
+  }
+  static void append_utf8(std::string& out, unsigned long cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+  std::string unescape(std::string_view raw) const {
+    std::string out;
+    for (size_t k = 0; k < raw.size(); ++k) {
+      if (raw[k] != '&') {
+        out += raw[k];
+        continue;
+      }
+      const size_t semi = raw.find(';', k);
+      if (semi == std::string_view::npos) {
+        out += '&';
+        continue;
+      }
+      const std::string_view ent = raw.substr(k + 1, semi - k - 1);
+      if (ent == "amp")
+        out += '&';
+      else if (ent == "lt")
+        out += '<';
+      else if (ent == "gt")
+        out += '>';
+      else if (ent == "quot")
+        out += '"';
+      else if (ent == "apos")
+        out += '\'';
+      else if (!ent.empty() && ent[0] == '#') {
+        const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+        append_utf8(out, std::strtoul(std::string(ent.substr(hex ? 2 : 1)).c_str(), nullptr, hex ? 16 : 10));
+      } else {
+        out += raw.substr(k, semi - k + 1);  // unknown entity: keep as written
+      }
+      k = semi;
+    }
+    return out;
+  }
+  XmlElement element() {
+    if (!starts("<")) fail("expected '<'");
+    ++pos_;
+    XmlElement e;
+    e.name = name();
+    while (true) {
+      skip_space();
+      if (starts("/>")) {
+        pos_ += 2;
+        return e;
+      }
+      if (starts(">")) {
+        ++pos_;
+        break;
+      }
+      std::string key = name();
+      skip_space();
+      if (!starts("=")) fail("expected '=' after attribute " + key);
+      ++pos_;
+      skip_space();
+      if (pos_ >= s_.size() || (s_[pos_] != '"' && s_[pos_] != '\'')) fail("expected a quoted value");
+      const char q = s_[pos_++];
+      const size_t end = s_.find(q, pos_);
+      if (end == std::string_view::npos) fail("unterminated attribute value");
+      e.attributes.emplace_back(std::move(key), unescape(s_.substr(pos_, end - pos_)));
+      pos_ = end + 1;
+    }
+    while (true) {  // content
+      if (pos_ >= s_.size()) fail("element <" + e.name + "> is not closed");
+      if (starts("</")) {
+        pos_ += 2;
+        if (name() != e.name) fail("mismatched closing tag for <" + e.name + ">");
+        skip_space();
+        if (!starts(">")) fail("expected '>'");
+        ++pos_;
+        return e;
+      }
+      if (starts("<!--")) {
+        skip_until("-->");
+      } else if (starts("<![CDATA[")) {
+        pos_ += 9;
+        const size_t end = s_.find("]]>", pos_);
+        if (end == std::string_view::npos) fail("unterminated CDATA");
+        e.text += s_.substr(pos_, end - pos_);
+        pos_ = end + 3;
+      } else if (starts("<?")) {
+        skip_until("?>");
+      } else if (starts("<")) {
+        e.children.push_back(element());
+      } else {
+        const size_t end = s_.find('<', pos_);
+        const size_t stop = end == std::string_view::npos ? s_.size() : end;
+        e.text += unescape(s_.substr(pos_, stop - pos_));
+        pos_ = stop;
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+std::string one_line(std::string s, size_t limit = 240) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  std::string out;
+  for (char c : s)
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
+  if (out.size() > limit) out = out.substr(0, limit - 3) + "...";
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(TestStatus s) {
+  switch (s) {
+    case TestStatus::Passed:
+      return "passed";
+    case TestStatus::Failed:
+      return "failed";
+    case TestStatus::Skipped:
+      return "skipped";
+    case TestStatus::Disabled:
+      return "disabled";
+  }
+  return "failed";
+}
+
+std::string failure_reason(std::string_view output) {
+  // A course TODO not written yet ("TODO 02: ..."), whether it escaped the test or was caught by an
+  // assertion that expected another error: the most useful thing to show a student.
+  for (size_t at = output.find("TODO "); at != std::string_view::npos; at = output.find("TODO ", at + 5)) {
+    if (at + 8 > output.size() || !std::isdigit(static_cast<unsigned char>(output[at + 5])) ||
+        !std::isdigit(static_cast<unsigned char>(output[at + 6])) || output[at + 7] != ':')
+      continue;
+    const size_t eol = output.find('\n', at);
+    std::string todo(output.substr(at, (eol == std::string_view::npos ? output.size() : eol) - at));
+    // Drop what the enclosing gtest message adds after it: `" thrown in ...` or a closing parenthesis.
+    if (const size_t q = todo.find("\" thrown in"); q != std::string::npos) todo.resize(q);
+    if (!todo.empty() && todo.back() == ')' && std::count(todo.begin(), todo.end(), ')') > std::count(todo.begin(), todo.end(), '('))
+      todo.pop_back();
+    return one_line(todo);
+  }
+  // An exception that escaped the test body.
+  constexpr std::string_view exc = "C++ exception with description \"";
+  if (const size_t at = output.find(exc); at != std::string_view::npos) {
+    const size_t start = at + exc.size();
+    const size_t end = output.find("\" thrown in", start);
+    if (end != std::string_view::npos) return one_line(std::string(output.substr(start, end - start)));
+  }
+  // The first assertion failure: the lines after "file:line: Failure" up to a blank line.
+  std::istringstream in{std::string(output)};
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    for (std::string_view tag : {": Failure", ": Skipped"}) {
+      if (l.size() >= tag.size() && l.compare(l.size() - tag.size(), tag.size(), tag) == 0) {
+        std::string where = l.substr(0, l.size() - tag.size());
+        if (const size_t slash = where.find_last_of('/'); slash != std::string::npos)
+          where = where.substr(slash + 1);
+        std::string msg;
+        for (size_t k = i + 1; k < lines.size() && !lines[k].empty() && lines[k][0] != '['; ++k)
+          msg += lines[k] + " ";
+        if (tag == ": Skipped") return one_line(msg.empty() ? "skipped" : msg);
+        return one_line(fmt::format("{}: {}", where, msg));
+      }
+    }
+  }
+  if (output.find("Failure") != std::string_view::npos) return "failed (see the test output)";
+  return "failed without a gtest message: the test crashed, aborted or timed out";
+}
+
+std::vector<TestResult> parse_junit(std::string_view xml) {
+  const XmlElement root = XmlReader(xml).document();
+  std::vector<const XmlElement*> cases;
+  // ctest writes one <testsuite>; other tools nest suites in <testsuites>.
+  std::vector<const XmlElement*> stack{&root};
+  while (!stack.empty()) {
+    const XmlElement* e = stack.back();
+    stack.pop_back();
+    if (e->name == "testcase") {
+      cases.push_back(e);
+      continue;
+    }
+    for (auto it = e->children.rbegin(); it != e->children.rend(); ++it) stack.push_back(&*it);
+  }
+  if (root.name != "testsuite" && root.name != "testsuites")
+    throw CourseError(fmt::format("JUnit file: root element is <{}>, expected <testsuite>", root.name));
+  std::vector<TestResult> out;
+  for (const XmlElement* c : cases) {
+    TestResult r;
+    r.name = c->attribute("name");
+    r.seconds = std::strtod(c->attribute("time").c_str(), nullptr);
+    if (const XmlElement* so = c->child("system-out")) r.output = so->text;
+    const std::string status = c->attribute("status");
+    if (c->child("failure") || c->child("error") || status == "fail") {
+      r.status = TestStatus::Failed;
+      r.reason = failure_reason(r.output);
+    } else if (status == "disabled") {
+      r.status = TestStatus::Disabled;
+      r.reason = "disabled";
+    } else if (c->child("skipped") || status == "notrun") {
+      r.status = TestStatus::Skipped;
+      std::string why = "not run";
+      if (r.output.find(": Skipped") != std::string::npos)
+        why = failure_reason(r.output);  // GTEST_SKIP's message
+      else if (const XmlElement* sk = c->child("skipped"); sk && !sk->attribute("message").empty())
+        why = sk->attribute("message");
+      r.reason = "skipped: " + why;
+    } else {
+      r.status = TestStatus::Passed;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- modules of a tree
+
+std::vector<ModuleInfo> list_modules(const fs::path& root) {
+  std::vector<ModuleInfo> out;
+  const fs::path dir = root / "modules";
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.size() < 4 || !std::isdigit(static_cast<unsigned char>(name[0])) ||
+        !std::isdigit(static_cast<unsigned char>(name[1])) || name[2] != '_')
+      continue;
+    ModuleInfo m;
+    m.number = std::stoi(name.substr(0, 2));
+    m.name = name;
+    m.dir = entry.path();
+    m.title = name.substr(3);
+    std::ifstream readme(entry.path() / "README.md");
+    for (std::string line; std::getline(readme, line);) {
+      if (line.rfind("# ", 0) != 0) continue;
+      // "# Module 02 · Autograd" → "Autograd"
+      std::string t = line.substr(2);
+      const std::string prefix = fmt::format("Module {:02}", m.number);
+      if (t.rfind(prefix, 0) == 0) t = t.substr(prefix.size());
+      const size_t start = t.find_first_not_of(" :-\xC2\xB7\xE2\x80\x94");
+      m.title = one_line(start == std::string::npos ? t : t.substr(start), 60);
+      break;
+    }
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ModuleInfo& a, const ModuleInfo& b) { return a.number < b.number; });
+  return out;
+}
+
+fs::path find_course_root(const fs::path& start) {
+  fs::path p = fs::weakly_canonical(fs::absolute(start));
+  for (fs::path q = p;; q = q.parent_path()) {
+    if (fs::exists(q / "modules" / "README.md") && fs::exists(q / "CMakeLists.txt")) return q;
+    if (q == q.parent_path()) break;
+  }
+  throw CourseError(
+      fmt::format("{} is not inside a tinyml course tree (no modules/README.md next to a "
+                  "CMakeLists.txt in it or its parents); run this from your copy of the project",
+                  p.string()));
+}
+
+// ---------------------------------------------------------------- reports
+
+double module_points(int passed, int total) {
+  if (total <= 0 || passed <= 0) return 0.0;
+  return std::round(kPointsPerModule * passed / total * 10.0) / 10.0;
+}
+
+double GradeReport::points() const {
+  double p = 0.0;
+  for (const auto& m : modules) p += m.points;
+  return p;
+}
+
+nlohmann::json to_json(const GradeReport& r) {
+  nlohmann::json mods = nlohmann::json::array();
+  for (const ModuleResult& m : r.modules) {
+    nlohmann::json tests = nlohmann::json::array();
+    for (const TestResult& t : m.tests)
+      tests.push_back(
+          {{"name", t.name}, {"status", to_string(t.status)}, {"seconds", t.seconds}, {"reason", t.reason}});
+    mods.push_back({{"module", fmt::format("{:02}", m.module.number)},
+                    {"name", m.module.name},
+                    {"title", m.module.title},
+                    {"total", m.total},
+                    {"passed", m.passed},
+                    {"failed", m.failed},
+                    {"skipped", m.skipped},
+                    {"points", m.points},
+                    {"max_points", kPointsPerModule},
+                    {"complete", m.complete()},
+                    {"first_failure",
+                     m.first_failure.empty()
+                         ? nlohmann::json(nullptr)
+                         : nlohmann::json{{"test", m.first_failure}, {"reason", m.first_failure_reason}}},
+                    {"tests", tests}});
+  }
+  const double max = r.max_points();
+  return {{"root", r.root},
+          {"build_dir", r.build_dir},
+          {"timestamp", r.timestamp},
+          {"build_ok", r.build_ok},
+          {"build_error", r.build_error},
+          {"points", r.points()},
+          {"max_points", max},
+          {"percent", max > 0 ? std::round(1000.0 * r.points() / max) / 10.0 : 0.0},
+          {"modules", mods}};
+}
+
+GradeReport grade_report_from_json(const nlohmann::json& j) {
+  GradeReport r;
+  r.root = j.value("root", "");
+  r.build_dir = j.value("build_dir", "");
+  r.timestamp = j.value("timestamp", "");
+  r.build_ok = j.value("build_ok", true);
+  r.build_error = j.value("build_error", "");
+  for (const auto& jm : j.value("modules", nlohmann::json::array())) {
+    ModuleResult m;
+    m.module.number = std::stoi(jm.value("module", "0"));
+    m.module.name = jm.value("name", "");
+    m.module.title = jm.value("title", "");
+    m.total = jm.value("total", 0);
+    m.passed = jm.value("passed", 0);
+    m.failed = jm.value("failed", 0);
+    m.skipped = jm.value("skipped", 0);
+    m.points = jm.value("points", 0.0);
+    if (jm.contains("first_failure") && jm["first_failure"].is_object()) {
+      m.first_failure = jm["first_failure"].value("test", "");
+      m.first_failure_reason = jm["first_failure"].value("reason", "");
+    }
+    for (const auto& jt : jm.value("tests", nlohmann::json::array())) {
+      TestResult t;
+      t.name = jt.value("name", "");
+      const std::string s = jt.value("status", "failed");
+      t.status = s == "passed"     ? TestStatus::Passed
+                 : s == "skipped"  ? TestStatus::Skipped
+                 : s == "disabled" ? TestStatus::Disabled
+                                   : TestStatus::Failed;
+      t.seconds = jt.value("seconds", 0.0);
+      t.reason = jt.value("reason", "");
+      m.tests.push_back(std::move(t));
+    }
+    r.modules.push_back(std::move(m));
+  }
+  return r;
+}
+
+std::string format_table(const GradeReport& r) {
+  std::string out;
+  size_t title_w = 6;
+  for (const auto& m : r.modules) title_w = std::max(title_w, m.module.title.size() + 3);
+  title_w = std::min<size_t>(title_w, 36);
+  out += fmt::format("{:<{}}  {:>7}  {:>6}  {}\n", "module", title_w, "tests", "points", "first failure");
+  for (const auto& m : r.modules) {
+    std::string failure;
+    if (!m.first_failure.empty())
+      failure = one_line(m.first_failure + ": " + m.first_failure_reason, 110);
+    else if (m.total == 0)
+      failure = r.build_ok ? "no tests found (counts as failed)" : "not run: the build failed";
+    out += fmt::format("{:<{}}  {:>7}  {:>6.1f}  {}\n",
+                       one_line(fmt::format("{:02} {}", m.module.number, m.module.title), title_w), title_w,
+                       fmt::format("{}/{}", m.passed, m.total), m.points, failure);
+  }
+  const double max = r.max_points();
+  out += fmt::format("{:<{}}  {:>7}  {:>6.1f}  of {:.0f} ({:.1f} %)\n", "total", title_w, "", r.points(), max,
+                     max > 0 ? 100.0 * r.points() / max : 0.0);
+  if (!r.build_ok) out += "\nThe build failed, so no test ran:\n" + r.build_error + "\n";
+  return out;
+}
+
+// ---------------------------------------------------------------- running the tests
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int jobs_of(const RunOptions& o) {
+  if (o.jobs > 0) return o.jobs;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// The source folder a build folder was configured from (CMAKE_HOME_DIRECTORY in its cache).
+std::optional<fs::path> configured_source(const fs::path& build) {
+  std::ifstream cache(build / "CMakeCache.txt");
+  for (std::string line; std::getline(cache, line);)
+    if (line.rfind("CMAKE_HOME_DIRECTORY:", 0) == 0) return fs::path(line.substr(line.find('=') + 1));
+  return std::nullopt;
+}
+
+void check_build_belongs(const fs::path& root, const fs::path& build) {
+  const auto src = configured_source(build);
+  if (!src)
+    throw CourseError(
+        fmt::format("{} is not a configured build folder (no CMakeCache.txt); run cmake first "
+                    "or pass --build-dir",
+                    build.string()));
+  std::error_code ec;
+  if (!fs::equivalent(*src, root, ec))
+    throw CourseError(
+        fmt::format("{} was configured from {}, not from this tree ({}); grading it would grade that "
+                    "code instead of yours. Pass --build-dir with a build folder of this tree",
+                    build.string(), src->string(), root.string()));
+}
+
+// Lines of a build log worth showing: the compiler's errors, else the end of the log.
+std::string build_errors(const std::string& log) {
+  std::istringstream in(log);
+  std::vector<std::string> lines, errors;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("error") != std::string::npos && errors.size() < 12) errors.push_back(line);
+    lines.push_back(line);
+  }
+  if (errors.empty())
+    errors.assign(lines.end() - static_cast<std::ptrdiff_t>(std::min<size_t>(lines.size(), 20)), lines.end());
+  std::string out;
+  for (const auto& e : errors) out += "  " + e + "\n";
+  return out;
+}
+
+// Configures (if needed) and builds `targets`; returns "" on success, else the errors to show.
+std::string build_targets(const RunOptions& o, const fs::path& root, const fs::path& build,
+                          const std::vector<std::string>& targets) {
+  const fs::path log = build / "course" / "build.log";
+  fs::create_directories(log.parent_path());
+  fs::remove(log);
+  auto run = [&](const std::vector<std::string>& argv) {
+    return o.echo ? run_streaming(argv, root) : run_logged(argv, log, root);
+  };
+  if (!fs::exists(build / "CMakeCache.txt")) {
+    if (run({"cmake", "-S", root.string(), "-B", build.string()}) != 0)
+      return o.echo ? "  cmake could not configure the project (see above)\n" : build_errors(read_all(log));
+  }
+  check_build_belongs(root, build);
+  std::vector<std::string> argv{"cmake",   "--build", build.string(), "-j", std::to_string(jobs_of(o)),
+                                "--target"};
+  argv.insert(argv.end(), targets.begin(), targets.end());
+  if (run(argv) != 0)
+    return o.echo ? "  the build failed (see the compiler's messages above)\n" : build_errors(read_all(log));
+  return {};
+}
+
+ModuleResult summarize(const ModuleInfo& info, std::vector<TestResult> tests) {
+  ModuleResult m;
+  m.module = info;
+  m.tests = std::move(tests);
+  m.total = static_cast<int>(m.tests.size());
+  for (const TestResult& t : m.tests) {
+    if (t.status == TestStatus::Passed)
+      ++m.passed;
+    else if (t.status == TestStatus::Failed)
+      ++m.failed;
+    else
+      ++m.skipped;
+    if (t.status != TestStatus::Passed && m.first_failure.empty()) {
+      m.first_failure = t.name;
+      m.first_failure_reason = t.reason;
+    }
+  }
+  m.points = module_points(m.passed, m.total);
+  return m;
+}
+
+ModuleResult run_module_tests(const RunOptions& o, const fs::path& build, const ModuleInfo& info, bool show) {
+  const fs::path junit = build / "course" / fmt::format("junit-{:02}.xml", info.number);
+  fs::create_directories(junit.parent_path());
+  fs::remove(junit);
+  std::vector<std::string> argv{"ctest",
+                                "--test-dir",
+                                build.string(),
+                                "-L",
+                                fmt::format("^module-{:02}$", info.number),
+                                "--output-junit",
+                                junit.string(),
+                                "-j",
+                                std::to_string(jobs_of(o))};
+  if (show) {
+    argv.push_back("--output-on-failure");
+    run_streaming(argv);
+  } else {
+    run_capture(argv);
+  }
+  std::vector<TestResult> tests;
+  if (fs::exists(junit)) tests = parse_junit(read_all(junit));
+  ModuleResult m = summarize(info, std::move(tests));
+  if (m.total == 0) {
+    m.first_failure = "(none)";
+    m.first_failure_reason = fmt::format(
+        "ctest found no test labelled module-{:02}; a module without tests counts "
+        "as failed (is the build folder configured with TINYML_BUILD_TESTS=ON?)",
+        info.number);
+  }
+  return m;
+}
+
+fs::path report_path(const fs::path& build) { return build / "course" / "grade.json"; }
+
+void save_report(const fs::path& build, const GradeReport& r) {
+  const fs::path p = report_path(build);
+  fs::create_directories(p.parent_path());
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << to_json(r).dump(2) << "\n";
+    if (!out) throw CourseError(fmt::format("cannot write {}", tmp.string()));
+  }
+  fs::rename(tmp, p);
+}
+
+}  // namespace
+
+fs::path resolve_build_dir(const RunOptions& o) {
+  const fs::path b = o.build_dir.empty() ? fs::path("build") : o.build_dir;
+  return fs::weakly_canonical(b.is_absolute() ? b : o.root / b);
+}
+
+bool load_saved_report(const RunOptions& o, GradeReport& out) {
+  const fs::path p = report_path(resolve_build_dir(o));
+  if (!fs::exists(p)) return false;
+  try {
+    out = grade_report_from_json(nlohmann::json::parse(read_all(p)));
+  } catch (const nlohmann::json::exception&) {
+    return false;  // a damaged cache is the same as none
+  }
+  return true;
+}
+
+GradeReport grade(const RunOptions& o) {
+  const fs::path root = fs::weakly_canonical(fs::absolute(o.root));
+  const fs::path build = resolve_build_dir(o);
+  const std::vector<ModuleInfo> modules = list_modules(root);
+  if (modules.empty())
+    throw CourseError(fmt::format("grade: no modules/NN_topic folders in {}", root.string()));
+  GradeReport r;
+  r.root = root.string();
+  r.build_dir = build.string();
+  r.timestamp = utc_now();
+  if (o.build) {
+    r.build_error = build_targets(o, root, build, {"course_modules"});
+    r.build_ok = r.build_error.empty();
+  } else {
+    check_build_belongs(root, build);
+  }
+  for (const ModuleInfo& info : modules) {
+    if (!r.build_ok) {
+      // Never run binaries left from an earlier build: they would grade older code.
+      ModuleResult m = summarize(info, {});
+      m.first_failure = "(build)";
+      m.first_failure_reason = "the build failed";
+      r.modules.push_back(std::move(m));
+      continue;
+    }
+    r.modules.push_back(run_module_tests(o, build, info, o.echo));
+  }
+  save_report(build, r);
+  return r;
+}
+
+ModuleResult test_module(const RunOptions& o, int module) {
+  const fs::path root = fs::weakly_canonical(fs::absolute(o.root));
+  const fs::path build = resolve_build_dir(o);
+  const std::vector<ModuleInfo> modules = list_modules(root);
+  const auto it =
+      std::find_if(modules.begin(), modules.end(), [&](const ModuleInfo& m) { return m.number == module; });
+  if (it == modules.end()) {
+    std::string known;
+    for (const auto& m : modules) known += fmt::format("{}{:02}", known.empty() ? "" : ", ", m.number);
+    throw CourseError(fmt::format("test: there is no module {:02} (modules: {})", module, known));
+  }
+  ModuleResult m;
+  if (o.build) {
+    const std::string err = build_targets(o, root, build, {fmt::format("course_module_{:02}", module)});
+    if (!err.empty())
+      throw CourseError(fmt::format("test: the build failed, so module {:02} cannot run:\n{}", module, err));
+  } else {
+    check_build_belongs(root, build);
+  }
+  m = run_module_tests(o, build, *it, true);
+  // Merge into the saved report so `list` shows it.
+  GradeReport r;
+  if (!load_saved_report(o, r) || r.root != root.string()) {
+    r = GradeReport{};
+    r.root = root.string();
+    r.build_dir = build.string();
+  }
+  r.timestamp = utc_now();
+  r.build_ok = true;
+  r.build_error.clear();
+  auto slot = std::find_if(r.modules.begin(), r.modules.end(),
+                           [&](const ModuleResult& x) { return x.module.number == module; });
+  if (slot != r.modules.end())
+    *slot = m;
+  else
+    r.modules.push_back(m);
+  std::sort(r.modules.begin(), r.modules.end(),
+            [](const ModuleResult& a, const ModuleResult& b) { return a.module.number < b.module.number; });
+  save_report(build, r);
+  return m;
+}
+
+}  // namespace tinyml::course

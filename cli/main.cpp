@@ -1,0 +1,40 @@
+// `tinyml`: train, evaluate and benchmark tinyml models from the command line.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "tinyml/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tinyml: train, evaluate and benchmark small neural networks (MLPs) with the tinyml library"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  tinyml::cli::register_train(app);
+  tinyml::cli::register_eval(app);
+  tinyml::cli::register_bench(app);
+  tinyml::cli::register_course(app);
+  tinyml::cli::register_quantize(app);
+  tinyml::cli::register_qat(app);
+  tinyml::cli::register_precision(app);
+
+  // Subcommands run from their callbacks, inside parse(); so errors of the work itself arrive here
+  // as well as errors of the command line.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or CLI11's message naming the option
+    return code == 0 ? 0 : 2;
+  } catch (const tinyml::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
