@@ -16,15 +16,18 @@ using autograd::Node;
 // Adds g into the leaf's .grad in place (a fresh copy the first time, so that the stored
 // gradient never aliases a tensor the graph still uses).
 void accumulate_into(TensorImpl& impl, const Tensor& g) {
+  // BEGIN SOLUTION 02: accumulate_into: store a copy of the first gradient, add later ones in place
   if (!impl.grad) {
     impl.grad = g.clone().impl();  // runs under NoGradGuard: a plain contiguous copy
   } else {
     Tensor(impl.grad).add_(g);
   }
+  // END SOLUTION
 }
 
 // Post-order DFS without recursion: nodes come out with every consumer before its inputs.
 std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  // BEGIN SOLUTION 02: topological_order: iterative DFS from root, every node before its inputs
   std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> visited;
   std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack;
@@ -45,6 +48,7 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   }
   std::reverse(order.begin(), order.end());
   return order;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -78,6 +82,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   pending[impl_->grad_fn.get()] = seed;
   if (impl_->retains_grad) accumulate_into(*impl_, seed);
 
+  // BEGIN SOLUTION 02: Tensor::backward: run each node once, sum gradients per node, fill leaves
   for (auto& node : order) {
     auto it = pending.find(node.get());
     if (it == pending.end()) continue;  // no gradient flows into this node
@@ -111,6 +116,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
       node->released = true;
     }
   }
+  // END SOLUTION
   if (!retain_graph) {
     // Drop the edges only now: clearing them earlier could free nodes still in `order`'s future.
     for (auto& node : order) {

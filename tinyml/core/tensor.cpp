@@ -32,6 +32,7 @@ int64_t numel_of(const Shape& shape) {
 }
 
 Shape contiguous_strides(const Shape& shape) {
+  // BEGIN SOLUTION 01: contiguous_strides: row-major strides (the last dim moves by 1)
   Shape s(shape.size());
   int64_t acc = 1;
   for (size_t i = shape.size(); i-- > 0;) {
@@ -39,6 +40,7 @@ Shape contiguous_strides(const Shape& shape) {
     acc *= std::max<int64_t>(shape[i], 1);
   }
   return s;
+  // END SOLUTION
 }
 
 std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
@@ -84,10 +86,12 @@ Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
 Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.0f); }
 
 Tensor Tensor::full(const Shape& shape, float value) {
+  // BEGIN SOLUTION 01: Tensor::full: check the shape, allocate, fill with value
   check_shape(shape, "Tensor::full");
   Tensor t(make_impl(shape));
   std::fill_n(t.data(), t.numel(), value);
   return t;
+  // END SOLUTION
 }
 
 Tensor Tensor::scalar(float value) { return full({}, value); }
@@ -120,11 +124,13 @@ Tensor Tensor::randn(const Shape& shape, Generator& gen) {
 }
 
 Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape) {
+  // BEGIN SOLUTION 01: Tensor::from_vector: the values must fill the shape exactly; copy them
   check_shape(shape, "Tensor::from_vector");
   TINYML_CHECK(static_cast<int64_t>(values.size()) == numel_of(shape),
                "Tensor::from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
                shape_str(shape), numel_of(shape));
   return from_data(values.data(), shape);
+  // END SOLUTION
 }
 
 Tensor Tensor::from_data(const float* values, const Shape& shape) {
@@ -188,6 +194,7 @@ int64_t Tensor::wrap_dim(int64_t d, const char* fn, bool insertion) const {
 int64_t Tensor::size(int64_t d) const { return shape()[static_cast<size_t>(wrap_dim(d, "Tensor::size"))]; }
 
 bool Tensor::is_contiguous() const {
+  // BEGIN SOLUTION 01: Tensor::is_contiguous: row-major without gaps (size-1 dims: any stride)
   const auto& s = shape();
   const auto& st = strides();
   int64_t expected = 1;
@@ -196,6 +203,7 @@ bool Tensor::is_contiguous() const {
     expected *= s[i];
   }
   return true;
+  // END SOLUTION
 }
 
 float* Tensor::data() {
@@ -216,6 +224,7 @@ float Tensor::item() const {
 
 namespace {
 int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index, const char* fn) {
+  // BEGIN SOLUTION 01: element_offset: bounds-checked storage offset of an index (negative from the end)
   TINYML_CHECK(static_cast<int64_t>(index.size()) == t.dim(),
                "{}: {} indices for a tensor of shape {}", fn, index.size(), shape_str(t.shape()));
   int64_t off = 0;
@@ -228,6 +237,7 @@ int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index, co
     ++d;
   }
   return off;
+  // END SOLUTION
 }
 }  // namespace
 
@@ -332,6 +342,7 @@ void check_broadcastable_to(const Shape& from, const Shape& to, const char* fn) 
 }  // namespace
 
 Tensor& Tensor::copy_(const Tensor& src) {
+  // BEGIN SOLUTION 01: Tensor::copy_: copy src through both layouts, broadcasting src
   need(impl_, "Tensor::copy_");
   need(src.impl_, "Tensor::copy_");
   check_broadcastable_to(src.shape(), shape(), "Tensor::copy_");
@@ -345,6 +356,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
                             for (int64_t i = 0; i < n; ++i) dst[off[0] + i * st[0]] = sp[off[1] + i * st[1]];
                           });
   return *this;
+  // END SOLUTION
 }
 
 Tensor& Tensor::add_(const Tensor& other, float alpha) {

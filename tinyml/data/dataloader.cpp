@@ -30,7 +30,7 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 }
 
 size_t DataLoader::size() const {
-  // BEGIN SOLUTION 06: DataLoader::size: batches per pass, counting a final partial batch unless drop_last
+  // BEGIN SOLUTION 06: DataLoader::size: batches per pass (a short last one unless drop_last)
   const size_t n = dataset_->size();
   const size_t b = options_.batch_size;
   return options_.drop_last ? n / b : n / b + (n % b != 0 ? 1 : 0);
@@ -39,13 +39,13 @@ size_t DataLoader::size() const {
 
 std::vector<size_t> DataLoader::order(uint64_t epoch) const {
   std::vector<size_t> idx(dataset_->size());
-  // BEGIN SOLUTION 06: DataLoader::order: the indices 0..n-1, returned as they are without shuffle
+  // BEGIN SOLUTION 06: DataLoader::order: the indices 0..n-1, as they are without shuffle
   std::iota(idx.begin(), idx.end(), size_t{0});
   if (!options_.shuffle) return idx;
   // END SOLUTION
   Generator gen(mix64(options_.seed ^ mix64(epoch)));
   // Fisher–Yates: position i takes a uniformly chosen element of [0, i].
-  // BEGIN SOLUTION 06: DataLoader::order: Fisher-Yates shuffle of idx with gen (position i - 1 swaps with gen.randint(i))
+  // BEGIN SOLUTION 06: DataLoader::order: Fisher-Yates shuffle of idx with gen
   for (size_t i = idx.size(); i > 1; --i) {
     const size_t j = static_cast<size_t>(gen.randint(i));
     std::swap(idx[i - 1], idx[j]);
@@ -63,7 +63,7 @@ DataLoader::Iterator DataLoader::begin() {
 DataLoader::Iterator DataLoader::end() const { return Iterator(this, nullptr, size()); }
 
 Batch DataLoader::load(const std::vector<size_t>& order, size_t batch) const {
-  // BEGIN SOLUTION 06: DataLoader::load: the examples of batch number `batch` (the last one may be short), from dataset_->get_batch
+  // BEGIN SOLUTION 06: DataLoader::load: the examples of batch number `batch` via get_batch
   const size_t b = options_.batch_size;
   const size_t first = batch * b;
   TINYML_CHECK(batch < size() && first < order.size(), "DataLoader: batch {} out of range for {} batches",

@@ -28,6 +28,7 @@ std::vector<int64_t> class_indices(const Tensor& targets, int64_t n, int64_t c, 
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
+  // BEGIN SOLUTION 04: cross_entropy: mean -log_softmax[t], backward (softmax - onehot) / N
   TINYML_CHECK(logits.defined() && targets.defined(), "cross_entropy: an input is undefined");
   TINYML_CHECK(logits.dim() == 2, "cross_entropy: logits must be (N, C), got {}", shape_str(logits.shape()));
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
@@ -53,6 +54,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
         return std::vector<Tensor>{grad};
       },
       {logp}, idx);
+  // END SOLUTION
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets) {
@@ -77,14 +79,17 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets) {
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target) {
+  // BEGIN SOLUTION 04: mse_loss: check the shapes, then mean((input - target)^2)
   TINYML_CHECK(input.defined() && target.defined(), "mse_loss: an input is undefined");
   TINYML_CHECK(input.shape() == target.shape(), "mse_loss: input shape {} differs from target shape {}",
                shape_str(input.shape()), shape_str(target.shape()));
   TINYML_CHECK(input.numel() > 0, "mse_loss: empty input of shape {}", shape_str(input.shape()));
   return mean(pow(sub(input, target), 2.0f));
+  // END SOLUTION
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target) {
+  // BEGIN SOLUTION 04: binary_cross_entropy_with_logits: stable mean loss and its backward
   TINYML_CHECK(logits.defined() && target.defined(), "binary_cross_entropy_with_logits: an input is undefined");
   TINYML_CHECK(logits.shape() == target.shape(),
                "binary_cross_entropy_with_logits: logits shape {} differs from target shape {}",
@@ -106,6 +111,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         return std::vector<Tensor>{x.requires_grad() ? mul(sub(sigmoid(x), t), Tensor::scalar(scale)) : Tensor(),
                                    t.requires_grad() ? mul(neg(x), Tensor::scalar(scale)) : Tensor()};
       });
+  // END SOLUTION
 }
 
 Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {

@@ -37,8 +37,10 @@ Shape reduced_shape(const Shape& s, int64_t d, bool keepdim) {
 
 // Broadcasts a reduced gradient back over the reduced dim.
 Tensor expand_back(const Tensor& g, const Shape& in_shape, int64_t d, bool keepdim) {
+  // BEGIN SOLUTION 02: expand_back: backward of sum(x, d): repeat the gradient along d
   Tensor gk = keepdim ? g : g.unsqueeze(d);
   return gk.expand(in_shape).contiguous();
+  // END SOLUTION
 }
 
 Tensor sum_dim_raw(const Tensor& x, int64_t d, bool keepdim) {
@@ -92,6 +94,7 @@ void arg_extreme(const Tensor& x, int64_t d, Tensor& values, Tensor& indices, bo
 
 // Scatters g (reduced shape) into zeros of in_shape at the recorded indices along d.
 Tensor scatter_back(const Tensor& g, const Tensor& indices, const Shape& in_shape, int64_t d) {
+  // BEGIN SOLUTION 02: scatter_back: backward of max/min along d: all to the winning index
   const Split sp = split_at(in_shape, d);
   Tensor out = Tensor::zeros(in_shape);
   const Tensor gc = g.contiguous();
@@ -101,6 +104,7 @@ Tensor scatter_back(const Tensor& g, const Tensor& indices, const Shape& in_shap
       out.data()[(o * sp.r + k) * sp.inner + i] = gc.data()[o * sp.inner + i];
     }
   return out;
+  // END SOLUTION
 }
 
 template <bool IsMax>
@@ -179,6 +183,7 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  // BEGIN SOLUTION 02: sum_to: backward of broadcasting: sum grad down to shape
   if (grad.shape() == shape) return grad;
   TINYML_CHECK(grad.dim() >= static_cast<int64_t>(shape.size()), "sum_to: cannot reduce shape {} to {}",
                shape_str(grad.shape()), shape_str(shape));
@@ -189,6 +194,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     if (shape[i] == 1 && g.shape()[i] != 1) g = sum(g, static_cast<int64_t>(i), true);
   TINYML_CHECK(g.shape() == shape, "sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()), shape_str(shape));
   return g;
+  // END SOLUTION
 }
 
 // ---------------------------------------------------------------- softmax family
@@ -196,6 +202,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 namespace {
 // y = softmax or log_softmax of x along d, computed with the max subtracted (no overflow).
 Tensor softmax_raw(const Tensor& x, int64_t d, bool log_form) {
+  // BEGIN SOLUTION 04: softmax_raw: softmax / log-softmax along d, max subtracted first
   const Tensor xc = x.contiguous();
   const Split sp = split_at(x.shape(), d);
   Tensor out = Tensor::empty(x.shape());
@@ -221,6 +228,7 @@ Tensor softmax_raw(const Tensor& x, int64_t d, bool log_form) {
       }
     }
   return out;
+  // END SOLUTION
 }
 }  // namespace
 

@@ -1,0 +1,433 @@
+// The course tooling: solution regions, student copies, JUnit parsing and grading, and the lessons.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/course.hpp"
+// The tooling belongs to the `tinyml` program (cli/), not to the library, so the test compiles its
+// two sources itself.
+#include "cli/course.cpp"
+#include "cli/course_grade.cpp"
+
+namespace fs = std::filesystem;
+using namespace tinyml::course;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace {
+
+const fs::path kSource = TINYML_SOURCE_DIR;
+const fs::path kBinary = TINYML_BINARY_DIR;
+
+// Marker lines are assembled here so that this file holds no marker of its own (the tooling
+// would otherwise find them when it copies the project).
+std::string begin(const std::string& rest) { return "// BEGIN " + std::string("SOLUTION ") + rest + "\n"; }
+std::string end() { return "// END " + std::string("SOLUTION") + "\n"; }
+std::string indent(const std::string& line) { return "  " + line; }
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+std::string trimmed(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return {};
+  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
+}
+
+// The message of the CourseError `f` throws ("" if none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const CourseError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- regions
+
+TEST(CourseRegions, FindsModuleMessageAndLines) {
+  const std::string text = "int f() {\n" + indent(begin("02: topological sort")) + "  return 1;\n" + indent(end()) +
+                           "}\nint g() {\n" + begin("07: quantize") + "  return 2;\n" + end() + "}\n";
+  const std::vector<Region> r = find_regions(text, "a.cpp");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].module, 2);
+  EXPECT_EQ(r[0].message, "topological sort");
+  EXPECT_EQ(r[0].begin_line, 2u);
+  EXPECT_EQ(r[0].end_line, 4u);
+  EXPECT_EQ(r[1].module, 7);
+  EXPECT_EQ(r[1].begin_line, 7u);
+}
+
+TEST(CourseRegions, MalformedMarkersNameTheFileAndLine) {
+  const std::string nested = "int f() {\n" + begin("02: a") + "x;\n" + begin("03: b") + end() + end() + "}\n";
+  EXPECT_THAT(error_of([&] { find_regions(nested, "src/f.cpp"); }), HasSubstr("src/f.cpp:4: nested BEGIN"));
+  EXPECT_THAT(error_of([&] { find_regions(nested, "src/f.cpp"); }), HasSubstr("opened at line 2"));
+  const std::string open = "int f() {\n" + begin("02: a") + "  return 1;\n}\n";
+  EXPECT_THAT(error_of([&] { find_regions(open, "g.cpp"); }), HasSubstr("g.cpp:2: BEGIN SOLUTION 02 is never closed"));
+  const std::string stray = "int f() {\n  return 1;\n" + end() + "}\n";
+  EXPECT_THAT(error_of([&] { find_regions(stray, "h.cpp"); }), HasSubstr("h.cpp:3: END SOLUTION without a BEGIN"));
+  EXPECT_THAT(error_of([&] { find_regions(begin("2: x") + end(), "i.cpp"); }), HasSubstr("i.cpp:1: BEGIN SOLUTION must be followed by a two-digit"));
+  EXPECT_THAT(error_of([&] { find_regions(begin("04") + end(), "j.cpp"); }), HasSubstr("j.cpp:1: BEGIN SOLUTION 04 needs a description"));
+  EXPECT_THAT(error_of([&] { find_regions(begin("04: x") + "// END SOLUTION 05\n", "k.cpp"); }),
+              HasSubstr("k.cpp:2: END SOLUTION 05 closes the region of module 04"));
+}
+
+TEST(CourseRegions, OnlyWholeLineCommentsAreMarkers) {
+  // Mentions inside code or string literals are text, not markers.
+  const std::string text = "const char* s = \"" + std::string("// BEGIN SOLUTION 02: no") + "\";\n"
+                           "int x = 1;  " + begin("03: no either");
+  EXPECT_TRUE(find_regions(text, "a.cpp").empty());
+}
+
+TEST(CourseRegions, StripReplacesOnlySelectedModules) {
+  const std::string text = "int f(int a) {\n" + indent(begin("02: add one")) + "  return a + 1;\n" + indent(end()) +
+                           "}\n\nint g(int b) {\n" + indent(begin("03: double it")) + "  return 2 * b;\n" +
+                           indent(end()) + "}\n";
+  const std::string out = strip_solutions(text, "a.cpp", {2});
+  EXPECT_EQ(out, "int f(int a) {\n  (void)a;\n  TINYML_TODO(\"02: add one\");\n}\n\nint g(int b) {\n" +
+                     indent(begin("03: double it")) + "  return 2 * b;\n" + indent(end()) + "}\n");
+  EXPECT_EQ(strip_solutions(text, "a.cpp", {5}), text);  // no region of module 05: unchanged
+  const std::string both = strip_solutions(text, "a.cpp", {2, 3});
+  EXPECT_THAT(both, Not(HasSubstr("SOLUTION")));
+  EXPECT_THAT(both, HasSubstr("TINYML_TODO(\"03: double it\");"));
+}
+
+TEST(CourseRegions, VoidCastsOnlyParametersTheRestNoLongerUses) {
+  // `c` is still used after the region and `unused_type` has no name: neither gets a cast.
+  const std::string text = "int f(int a, const std::vector<int>& b, int c = 3, double) {\n"
+                           "  int r = c;\n" + indent(begin("04: sum")) + "  r += a + b[0];\n" + indent(end()) +
+                           "  return r + c;\n}\n";
+  const std::string out = strip_solutions(text, "a.cpp", {4});
+  EXPECT_THAT(out, HasSubstr("  (void)a; (void)b;\n  TINYML_TODO(\"04: sum\");\n"));
+  EXPECT_THAT(out, Not(HasSubstr("(void)c")));
+}
+
+TEST(CourseRegions, UnderstandsOperatorCallConstructorsAndMemberFunctions) {
+  const std::string call = "Tensor Module::operator()(const Tensor& input) {\n" + indent(begin("03: hooks")) +
+                           "  return forward(input);\n" + indent(end()) + "}\n";
+  EXPECT_THAT(strip_solutions(call, "m.cpp", {3}), HasSubstr("  (void)input;\n  TINYML_TODO("));
+  const std::string ctor = "Linear::Linear(int64_t in, int64_t out) : in_(in), out_(out) {\n" +
+                           indent(begin("03: init")) + "  weight = make(out, in);\n" + indent(end()) + "}\n";
+  EXPECT_THAT(strip_solutions(ctor, "l.cpp", {3}), HasSubstr("  (void)in; (void)out;\n  TINYML_TODO(\"03: init\");"));
+  const std::string method = "template <class T>\nvoid Q<T>::step() const {\n" + indent(begin("05: step")) +
+                             "  for (auto& p : ps_) { p.update(); }\n" + indent(end()) + "}\n";
+  EXPECT_EQ(strip_solutions(method, "s.cpp", {5}), "template <class T>\nvoid Q<T>::step() const {\n  TINYML_TODO(\"05: step\");\n}\n");
+}
+
+TEST(CourseRegions, RegionOutsideAFunctionIsRejected) {
+  const std::string text = "namespace x {\n" + begin("02: a global") + "int g = 1;\n" + end() + "}\n";
+  EXPECT_THAT(error_of([&] { strip_solutions(text, "n.cpp", {2}); }), HasSubstr("n.cpp:2: the region of module 02 is not inside a function body"));
+}
+
+TEST(CourseRegions, MessagesAreEscapedForTheStringLiteral) {
+  const std::string text = "void f() {\n" + begin("02: the \"child.name\" path, not C:\\x") + "  g();\n" + end() + "}\n";
+  EXPECT_THAT(strip_solutions(text, "q.cpp", {2}), HasSubstr("TINYML_TODO(\"02: the \\\"child.name\\\" path, not C:\\\\x\");"));
+}
+
+TEST(CourseRegions, ParseModuleList) {
+  EXPECT_EQ(parse_module_list("02-07"), (std::set<int>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(parse_module_list("1,3,5-6"), (std::set<int>{1, 3, 5, 6}));
+  EXPECT_EQ(parse_module_list("9"), (std::set<int>{9}));
+  EXPECT_EQ(parse_module_list("all").size(), 99u);
+  for (const char* bad : {"", "7-2", "x", "0", "1,,2", "123"})
+    EXPECT_THAT(error_of([&] { parse_module_list(bad); }), HasSubstr("--modules")) << bad;
+}
+
+// ---------------------------------------------------------------- JUnit and reports
+
+TEST(CourseJUnit, ReadsCTestOutput) {
+  // The shape `ctest --output-junit` (CMake 3.25) writes, with one test of each outcome.
+  const std::string xml = R"xml(<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="(empty)" tests="6" failures="3" disabled="1" skipped="1" hostname="" time="0" timestamp="x">
+	<testcase name="02_autograd.Engine.Pass" classname="02_autograd.Engine.Pass" time="0.03" status="run">
+		<system-out>[       OK ] Engine.Pass (0 ms)
+</system-out>
+	</testcase>
+	<testcase name="02_autograd.Engine.Todo" classname="c" time="0.06" status="fail">
+		<failure message=""/>
+		<system-out>unknown file: Failure
+C++ exception with description "TODO 02: topological_order: iterative DFS &amp; order" thrown in the test body.
+</system-out>
+	</testcase>
+	<testcase name="02_autograd.Engine.Assert" classname="c" time="0.05" status="fail">
+		<failure message=""/>
+		<system-out>/src/modules/02/test.cpp:42: Failure
+Expected equality of these values:
+  x.grad().item()
+    Which is: 4
+  8
+
+[  FAILED  ] Engine.Assert (0 ms)
+</system-out>
+	</testcase>
+	<testcase name="02_autograd.Engine.Skip" classname="c" time="0.02" status="notrun">
+		<skipped message="SKIP_REGULAR_EXPRESSION_MATCHED"/>
+		<system-out>/src/t.cpp:7: Skipped
+no data &lt;here&gt;
+
+</system-out>
+	</testcase>
+	<testcase name="02_autograd.Engine.Crash" classname="c" time="0.02" status="fail">
+		<failure message=""/>
+		<system-out>Note: Google Test filter = Engine.Crash
+</system-out>
+	</testcase>
+	<testcase name="02_autograd.Engine.Off" classname="c" time="0" status="disabled">
+		<system-out>Disabled</system-out>
+	</testcase>
+</testsuite>)xml";
+  const std::vector<TestResult> r = parse_junit(xml);
+  ASSERT_EQ(r.size(), 6u);
+  EXPECT_EQ(r[0].status, TestStatus::Passed);
+  EXPECT_EQ(r[0].reason, "");
+  EXPECT_EQ(r[1].status, TestStatus::Failed);
+  EXPECT_EQ(r[1].reason, "TODO 02: topological_order: iterative DFS & order");
+  EXPECT_EQ(r[2].status, TestStatus::Failed);
+  EXPECT_EQ(r[2].reason, "test.cpp:42: Expected equality of these values: x.grad().item() Which is: 4 8");
+  EXPECT_EQ(r[3].status, TestStatus::Skipped);
+  EXPECT_EQ(r[3].reason, "skipped: no data <here>");
+  EXPECT_EQ(r[4].status, TestStatus::Failed);
+  EXPECT_THAT(r[4].reason, HasSubstr("crashed"));
+  EXPECT_EQ(r[5].status, TestStatus::Disabled);
+  EXPECT_DOUBLE_EQ(r[1].seconds, 0.06);
+}
+
+TEST(CourseJUnit, MalformedXmlIsAnError) {
+  EXPECT_THAT(error_of([] { parse_junit("<testsuite><testcase name='a'></testsuite>"); }), HasSubstr("malformed XML"));
+  EXPECT_THAT(error_of([] { parse_junit("<html></html>"); }), HasSubstr("expected <testsuite>"));
+  EXPECT_TRUE(parse_junit("<testsuite tests=\"0\"/>").empty());
+}
+
+TEST(CourseReport, PointsNeverRewardMissingOrSkippedTests) {
+  EXPECT_EQ(module_points(0, 0), 0.0);  // a module without tests is a failed module
+  EXPECT_EQ(module_points(3, 3), kPointsPerModule);
+  EXPECT_EQ(module_points(1, 3), 3.3);
+  GradeReport r;
+  ModuleResult none;
+  none.module = {2, "02_autograd", "Autograd", {}};
+  ModuleResult skipped;
+  skipped.module = {3, "03_layers", "Layers", {}};
+  skipped.total = 2;
+  skipped.passed = 1;
+  skipped.skipped = 1;
+  skipped.points = module_points(1, 2);
+  skipped.first_failure = "Linear.Data";
+  skipped.first_failure_reason = "skipped: no data";
+  r.modules = {none, skipped};
+  EXPECT_FALSE(none.complete());
+  EXPECT_FALSE(skipped.complete());
+  const std::string table = format_table(r);
+  EXPECT_THAT(table, HasSubstr("02 Autograd"));
+  EXPECT_THAT(table, HasSubstr("0/0"));
+  EXPECT_THAT(table, HasSubstr("no tests found (counts as failed)"));
+  EXPECT_THAT(table, HasSubstr("Linear.Data: skipped: no data"));
+  EXPECT_THAT(table, HasSubstr("5.0  of 20 (25.0 %)"));
+  const nlohmann::json j = to_json(r);
+  EXPECT_EQ(j["modules"][0]["module"], "02");
+  EXPECT_EQ(j["modules"][0]["complete"], false);
+  EXPECT_EQ(j["modules"][1]["first_failure"]["test"], "Linear.Data");
+  EXPECT_DOUBLE_EQ(j["percent"].get<double>(), 25.0);
+  const GradeReport back = grade_report_from_json(j);
+  ASSERT_EQ(back.modules.size(), 2u);
+  EXPECT_EQ(back.modules[1].skipped, 1);
+  EXPECT_EQ(back.modules[1].first_failure_reason, "skipped: no data");
+}
+
+// ---------------------------------------------------------------- the regions of this project
+
+TEST(CourseProject, EveryModuleHasWellFormedRegions) {
+  std::map<int, int> per_module;
+  for (const fs::path& rel : project_files(kSource, {})) {
+    if (!is_source_file(rel)) continue;
+    const std::string text = read(kSource / rel);
+    for (const Region& r : find_regions(text, rel.string())) {
+      ++per_module[r.module];
+      // clang-format (ColumnLimit 110) would split a longer marker and cut its message.
+      const std::string marker = lines_of(text)[r.begin_line - 1];
+      EXPECT_LE(marker.size(), 110u) << rel << ":" << r.begin_line;
+      EXPECT_THAT(r.message, HasSubstr(":")) << rel << ":" << r.begin_line << " names no function";
+    }
+  }
+  const std::vector<ModuleInfo> modules = list_modules(kSource);
+  ASSERT_EQ(modules.size(), 9u);
+  for (const ModuleInfo& m : modules) EXPECT_GT(per_module[m.number], 0) << "module " << m.number << " has no region";
+  for (const auto& [module, n] : per_module)
+    EXPECT_TRUE(std::any_of(modules.begin(), modules.end(), [&](const ModuleInfo& m) { return m.number == module; }))
+        << "regions of module " << module << " but no modules/" << module << "_* folder";
+}
+
+TEST(CourseProject, ReadmeSnippetsAreCompiledVerbatim) {
+  // Every ```cpp block of a lesson appears, line for line (indentation aside), in a .cpp file of
+  // its folder: modules/CMakeLists.txt compiles and runs each of them.
+  int blocks = 0;
+  for (const ModuleInfo& m : list_modules(kSource)) {
+    const std::string readme = read(m.dir / "README.md");
+    std::vector<std::vector<std::string>> sources;
+    for (const auto& e : fs::directory_iterator(m.dir))
+      if (e.path().extension() == ".cpp") {
+        std::vector<std::string> t;
+        for (const std::string& l : lines_of(read(e.path()))) t.push_back(trimmed(l));
+        sources.push_back(t);
+      }
+    for (size_t at = readme.find("```cpp\n"); at != std::string::npos; at = readme.find("```cpp\n", at)) {
+      const size_t start = at + 7;
+      const size_t stop = readme.find("\n```", start);
+      ASSERT_NE(stop, std::string::npos) << m.name << "/README.md: an unclosed ```cpp block";
+      const std::string code = readme.substr(start, stop + 1 - start);
+      at = stop + 4;
+      ++blocks;
+      std::vector<std::string> block;
+      for (const std::string& l : lines_of(code)) block.push_back(trimmed(l));
+      const bool found = std::any_of(sources.begin(), sources.end(), [&](const std::vector<std::string>& src) {
+        return std::search(src.begin(), src.end(), block.begin(), block.end()) != src.end();
+      });
+      EXPECT_TRUE(found) << m.name << "/README.md has a snippet that no .cpp of the folder contains:\n" << code;
+    }
+    for (const char* section : {"## What you implement", "## Test", "## Milestone"})
+      EXPECT_THAT(readme, HasSubstr(section)) << m.name;
+    EXPECT_THAT(readme, HasSubstr(fmt::format("tinyml course test {:02}", m.number))) << m.name;
+    EXPECT_THAT(read(kSource / "modules" / "README.md"), HasSubstr(m.name)) << "the course map misses " << m.name;
+  }
+  EXPECT_GE(blocks, 9);
+}
+
+// ---------------------------------------------------------------- grading real builds
+
+TEST(CourseGrade, TheReferenceImplementationGradesFullMarks) {
+  RunOptions o;
+  o.root = kSource;
+  o.build_dir = kBinary;
+  o.build = false;  // the suite's own build already holds every module's tests
+  const GradeReport r = grade(o);
+  ASSERT_EQ(r.modules.size(), 9u);
+  for (const ModuleResult& m : r.modules) {
+    EXPECT_GT(m.total, 0) << m.module.name;
+    EXPECT_TRUE(m.complete()) << m.module.name << ": " << m.first_failure << ": " << m.first_failure_reason;
+  }
+  EXPECT_DOUBLE_EQ(r.points(), r.max_points());
+  GradeReport saved;
+  ASSERT_TRUE(load_saved_report(o, saved));  // what `tinyml course list` reads
+  EXPECT_EQ(saved.modules.size(), 9u);
+}
+
+TEST(CourseGrade, RefusesABuildOfAnotherTree) {
+  const fs::path elsewhere = kBinary / "course-other-tree";
+  fs::remove_all(elsewhere);
+  fs::create_directories(elsewhere / "modules" / "01_x");
+  std::ofstream(elsewhere / "CMakeLists.txt") << "\n";
+  std::ofstream(elsewhere / "modules" / "README.md") << "# course\n";
+  RunOptions o;
+  o.root = elsewhere;
+  o.build_dir = kBinary;  // configured from the project, not from `elsewhere`
+  o.build = false;
+  EXPECT_THAT(error_of([&] { grade(o); }), HasSubstr("grading it would grade that code instead of yours"));
+  EXPECT_EQ(find_course_root(elsewhere / "modules" / "01_x"), fs::weakly_canonical(elsewhere));
+  fs::remove_all(elsewhere);
+}
+
+// The slow one (label "slow", see modules/CMakeLists.txt): a student copy with modules 02-07
+// removed is written, configured and built; its modules 02-07 fail with their TODOs, module 01
+// passes, and no solution line of 02-07 is left anywhere in it.
+TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
+  const std::set<int> selected{2, 3, 4, 5, 6, 7};
+  const fs::path dest = kBinary / "course-assignment-test";
+  fs::remove_all(dest);
+
+  // Solution lines unique to their region: present nowhere else in the project.
+  std::map<std::string, int> outside;  // trimmed line → occurrences outside regions
+  std::vector<std::pair<std::string, std::vector<std::string>>> regions;  // "file:line" → its distinctive lines
+  for (const fs::path& rel : project_files(kSource, {})) {
+    if (!is_source_file(rel) && rel.extension() != ".md") continue;
+    const std::string text = read(kSource / rel);
+    const std::vector<std::string> lines = lines_of(text);
+    std::vector<bool> inside(lines.size(), false);
+    if (is_source_file(rel))
+      for (const Region& r : find_regions(text, rel.string())) {
+        std::vector<std::string> body;
+        for (size_t k = r.begin_line; k + 1 < r.end_line; ++k) {
+          inside[k] = true;
+          body.push_back(trimmed(lines[k]));
+        }
+        inside[r.begin_line - 1] = inside[r.end_line - 1] = true;
+        if (selected.count(r.module)) regions.emplace_back(fmt::format("{}:{}", rel.string(), r.begin_line), body);
+      }
+    for (size_t k = 0; k < lines.size(); ++k)
+      if (!inside[k]) ++outside[trimmed(lines[k])];
+  }
+  ASSERT_GE(regions.size(), 20u);
+
+  const AssignmentReport made = make_assignment(kSource, dest, selected);
+  EXPECT_EQ(made.replaced.size(), regions.size());
+  EXPECT_THAT(error_of([&] { make_assignment(kSource, dest, selected); }), HasSubstr("is not empty"));
+
+  // grep: no distinctive line of a removed region anywhere in the copy.
+  std::string copy_text;
+  for (const auto& e : fs::recursive_directory_iterator(dest))
+    if (e.is_regular_file()) copy_text += read(e.path()) + "\n";
+  for (const auto& [where, body] : regions) {
+    int checked = 0;
+    for (const std::string& line : body) {
+      if (line.size() < 16 || outside.count(line) || line.rfind("//", 0) == 0) continue;
+      ++checked;
+      EXPECT_EQ(copy_text.find(line), std::string::npos) << where << ": solution line left in the copy: " << line;
+    }
+    EXPECT_GT(checked, 0) << where << ": no distinctive line to look for";
+  }
+  // Markers: none left of the selected modules; every region of the others kept, solution and all.
+  std::map<int, int> source_regions, copy_regions;
+  for (const fs::path& rel : project_files(kSource, {}))
+    if (is_source_file(rel))
+      for (const Region& r : find_regions(read(kSource / rel), rel.string())) ++source_regions[r.module];
+  for (const fs::path& rel : project_files(dest, {}))
+    if (is_source_file(rel))
+      for (const Region& r : find_regions(read(dest / rel), rel.string())) ++copy_regions[r.module];
+  for (const auto& [module, n] : source_regions)
+    EXPECT_EQ(copy_regions[module], selected.count(module) ? 0 : n) << "regions of module " << module;
+
+  // Configure and build only what grading needs (the library and the module tests), -Werror on.
+  const ProcessResult cfg = run_capture({"cmake", "-S", dest.string(), "-B", (dest / "build").string(),
+                                         "-DTINYML_BUILD_EXAMPLES=OFF", "-DTINYML_BUILD_BENCH=OFF",
+                                         "-DTINYML_BUILD_CLI=OFF", "-DTINYML_WERROR=ON"});
+  ASSERT_EQ(cfg.exit_code, 0) << cfg.output;
+  RunOptions o;
+  o.root = dest;
+  o.build_dir = "build";
+  o.jobs = 2;
+  const GradeReport r = grade(o);
+  ASSERT_TRUE(r.build_ok) << r.build_error;
+  for (const ModuleResult& m : r.modules) {
+    if (m.module.number == 1) {
+      EXPECT_TRUE(m.complete()) << m.first_failure << ": " << m.first_failure_reason;
+      EXPECT_EQ(m.points, kPointsPerModule);
+    } else if (selected.count(m.module.number)) {
+      EXPECT_GT(m.total, 0) << m.module.name;
+      EXPECT_EQ(m.passed, 0) << m.module.name << ": a test passes without the student's code";
+      EXPECT_EQ(m.points, 0.0) << m.module.name;
+      for (const TestResult& t : m.tests)
+        EXPECT_THAT(t.reason, HasSubstr("TODO 0")) << m.module.name << " " << t.name << " fails for another reason";
+    }
+  }
+  EXPECT_THAT(format_table(r), HasSubstr("TODO 02:"));
+  fs::remove_all(dest);
+}
