@@ -1,4 +1,5 @@
 // Model files: float and quantized models round-trip bit for bit, files are small, corrupt files are refused.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -300,6 +301,12 @@ TEST_F(ModelFile, SavingRefusesWhatItCannotRepresent) {
   // A state-dict file has no structure to rebuild.
   io::save(*ok, path("sd.safetensors"));
   EXPECT_THROW(io::load_model(path("sd.safetensors")), Error);
+  // A state_dict holds no QuantizedLinear integers: io::save refuses rather than drop them.
+  auto q = mlp({4, 3, 2}, gen);
+  quantize_model(*q, QuantConfig{});
+  EXPECT_THAT([&] { io::save(*q, path("q.safetensors")); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("use io::save_model")));
+  EXPECT_FALSE(fs::exists(path("q.safetensors")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "tinyml/core/error.hpp"
 #include "tinyml/io/safetensors.hpp"
+#include "tinyml/quant/quantized_linear.hpp"
 
 namespace tinyml::io {
 
@@ -71,7 +72,22 @@ nn::StateDict load_state_dict(const std::string& path) {
   return state;
 }
 
+namespace {
+// A QuantizedLinear's integers are not parameters, so a state_dict would silently leave it out.
+void reject_quantized(const nn::Module& module, const std::string& prefix, const std::string& path) {
+  for (const auto& [name, child] : module.named_children()) {
+    const std::string full = prefix.empty() ? name : prefix + "." + name;
+    TINYML_CHECK(dynamic_cast<const quant::QuantizedLinear*>(child.get()) == nullptr,
+                 "save('{}'): module '{}' is a QuantizedLinear, whose integer weights are not in a "
+                 "state_dict; use io::save_model to write quantized models",
+                 path, full);
+    reject_quantized(*child, full, path);
+  }
+}
+}  // namespace
+
 void save(const nn::Module& module, const std::string& path) {
+  reject_quantized(module, "", path);
   save_state_dict(module.state_dict(), path, {{"module", module.type_name()}});
 }
 
