@@ -10,7 +10,7 @@
 namespace tinyml::cli {
 
 struct BenchOptions {
-  int threads = 0;    // already applied to the kernels when a suite runs; recorded for notes
+  int threads = 1;    // already applied to the kernels when a suite runs; recorded for notes
   int repeat = 3;     // every figure is the median of this many measurements
   int64_t limit = 0;  // > 0: train/evaluate on at most this many examples (quick runs)
 };

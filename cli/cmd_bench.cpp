@@ -47,7 +47,7 @@ std::string cpu_model() {
 
 struct BenchCommandOptions {
   std::string suite = "core";
-  int threads = 0;
+  int threads = 1;
   int repeat = 3;
   int64_t limit = 0;
   bool json = false;
@@ -153,7 +153,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--suite", o->suite, "Which suite: " + suites)
       ->check(suite_validator())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps OpenBLAS's default")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--repeat", o->repeat, "Measurements per figure (the median is reported)")

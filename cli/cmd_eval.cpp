@@ -20,7 +20,7 @@ struct EvalOptions {
   std::string dataset;  // empty: the one named in the file
   int64_t limit = 0;    // 0: the whole test split
   int64_t batch = 1000;
-  int threads = 0;
+  int threads = 1;
   bool json = false;
 };
 
@@ -53,8 +53,8 @@ void run_eval(const EvalOptions& o) {
 
 void register_eval(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("eval", "Evaluate a model saved by `tinyml train --save` on a test split");
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Evaluate a saved model (from `tinyml train --save`, `quantize`, ...) on a test split");
   cmd->add_option("file", o->file, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--dataset", o->dataset,
                   "fashion-mnist | xor | spirals (default: the one it was trained on)")
@@ -64,7 +64,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Examples per forward pass")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps OpenBLAS's default")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print {test_acc, n, infer_ms_per_1000} as one JSON object");

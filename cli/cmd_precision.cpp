@@ -39,7 +39,7 @@ struct PrecisionOptions {
   std::string observer = "histogram";
   int64_t calib_batches = 8;
   uint64_t seed = 0;
-  int threads = 0;
+  int threads = 1;
   bool json = false;
 };
 
@@ -484,7 +484,7 @@ void register_precision(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the training, the shuffling and the argmax experiment")
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps the default")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print every table as one JSON object instead");

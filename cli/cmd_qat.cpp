@@ -39,7 +39,7 @@ struct QatOptions {
   std::string skip;     // comma-separated
   std::string dataset;  // empty: the one named in the file
   int64_t limit = 0;    // 0: the whole training split
-  int threads = 0;
+  int threads = 1;
   bool control = false;
   bool json = false;
   bool quiet = false;
@@ -272,7 +272,7 @@ void register_qat(CLI::App& app) {
       ->check(CLI::IsMember(dataset_names()));
   cmd->add_option("--limit", o->limit, "Train on the first N training examples only (default: all)")
       ->check(int_at_least(1));
-  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps the default")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_flag("--control", o->control,

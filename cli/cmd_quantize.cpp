@@ -39,7 +39,7 @@ struct QuantizeOptions {
   std::string skip;     // comma-separated
   std::string dataset;  // empty: the one named in the file
   int64_t limit = 0;    // 0: the whole test split
-  int threads = 0;
+  int threads = 1;
   bool json = false;
 };
 
@@ -204,7 +204,7 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::IsMember(dataset_names()));
   cmd->add_option("--limit", o->limit, "Evaluate on the first N test examples only (default: all)")
       ->check(int_at_least(1));
-  cmd->add_option("--threads", o->threads, "BLAS threads; 0 keeps the default")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_flag("--json", o->json,

@@ -30,7 +30,7 @@ struct TrainOptions {
   int64_t batch = 128;
   int64_t epochs = 5;
   uint64_t seed = 0;
-  int threads = 0;
+  int threads = 1;
   int64_t limit = 0;  // 0: the whole training split
   std::string save;
   bool json = false;
@@ -155,7 +155,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")->capture_default_str();
   cmd->add_option("--threads", o->threads,
-                  "BLAS threads; 0 keeps OpenBLAS's default (all cores or OPENBLAS_NUM_THREADS)")
+                  "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Train on the first N examples only (default: all)")

@@ -1,4 +1,4 @@
-// `tinyml`: train, evaluate and benchmark tinyml models from the command line.
+// `tinyml`: train, evaluate, quantize and benchmark tinyml models from the command line.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -9,7 +9,8 @@
 #include "tinyml/core/error.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"tinyml: train, evaluate and benchmark small neural networks (MLPs) with the tinyml library"};
+  CLI::App app{
+      "tinyml: train, evaluate, quantize and benchmark small neural networks (MLPs) with the tinyml library"};
   app.require_subcommand(1);
   app.fallthrough(false);
   tinyml::cli::register_train(app);

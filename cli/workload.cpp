@@ -348,8 +348,10 @@ double median(std::vector<double> values) {
 }
 
 void apply_threads(int threads) {
-  TINYML_CHECK(threads >= 0, "--threads must be >= 0 (0 keeps the BLAS default), got {}", threads);
-  if (threads > 0) kernels::set_num_threads(threads);
+  // One thread by default: the MLP's matrices are small, and oneDNN's OpenMP threads spin-wait,
+  // so on a 2-core machine shared with anything else two threads ran an epoch 3-8x slower.
+  TINYML_CHECK(threads >= 0, "--threads must be >= 0 (0 = all cores), got {}", threads);
+  kernels::set_num_threads(threads);
 }
 
 }  // namespace tinyml::cli

@@ -138,7 +138,7 @@ LoadedModel load_model_file(const std::string& path);
 double seconds_since(std::chrono::steady_clock::time_point start);
 // The median of `values` (the mean of the middle two for an even count); 0 for none.
 double median(std::vector<double> values);
-// Applies --threads: 0 leaves the BLAS default alone, n > 0 uses n threads.
+// Applies --threads: n > 0 uses n threads, 0 all cores (the default of every command is 1).
 void apply_threads(int threads);
 
 }  // namespace tinyml::cli
