@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 
 namespace tinyml::data {
 
@@ -184,23 +185,9 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
+// A compressed file is never much larger than its content: stop before memory runs out.
 std::vector<uint8_t> read_file(const std::string& path, const std::string& src) {
-  FilePtr f(std::fopen(path.c_str(), "rb"));
-  TINYML_CHECK(f != nullptr, "{}: cannot open the file: {}", src, std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  std::vector<uint8_t> chunk(size_t{1} << 20);
-  for (;;) {
-    const size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-    // A compressed file is never much larger than its content; stop before memory runs out.
-    TINYML_CHECK(bytes.size() <= 2 * kMaxDecoded,
-                 "{}: the file is larger than {} bytes, larger "
-                 "than any valid IDX file",
-                 src, 2 * kMaxDecoded);
-    if (n < chunk.size()) break;
-  }
-  TINYML_CHECK(!std::ferror(f.get()), "{}: read error: {}", src, std::strerror(errno));
-  return bytes;
+  return read_file_bytes(path, src, 2 * kMaxDecoded);
 }
 
 void check_array(const IdxArray& a, const char* fn) {

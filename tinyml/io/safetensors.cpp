@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 
 namespace tinyml::io {
 
@@ -323,24 +324,6 @@ SafetensorsFile parse(std::span<const uint8_t> b, const std::string& src) {
   return f;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-std::vector<uint8_t> read_file(const std::string& path, const std::string& src) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  TINYML_CHECK(f != nullptr, "{}: cannot open the file: {}", src, std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  std::vector<uint8_t> chunk(size_t{1} << 20);
-  for (;;) {
-    const size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-    if (n < chunk.size()) break;
-  }
-  TINYML_CHECK(!std::ferror(f.get()), "{}: read error: {}", src, std::strerror(errno));
-  return bytes;
-}
-
 }  // namespace
 
 size_t dtype_size(std::string_view dtype) {
@@ -413,7 +396,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorRecord>&
 
 SafetensorsFile read_safetensors(const std::string& path) {
   const std::string src = fmt::format("read_safetensors('{}')", path);
-  const std::vector<uint8_t> bytes = read_file(path, src);
+  const std::vector<uint8_t> bytes = read_file_bytes(path, src);
   return parse(bytes, src);
 }
 
