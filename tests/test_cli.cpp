@@ -182,7 +182,7 @@ TEST(CliTrain, SpiralsSavedModelEvaluatesToTheAccuracyReportedByTraining) {
 }
 
 TEST(CliTrain, FashionMnistSubsetTrainsInOneEpoch) {
-  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
   const ProcessResult r =
       tinyml_cli("train --dataset fashion-mnist --limit 2000 --epochs 1 --threads 1 --json");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -108,7 +108,7 @@ TEST(Examples, CustomModuleRunsItsHooksOnceAndHasGradients) {
 }
 
 TEST(Examples, FashionMnistOneEpochOnASubset) {
-  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
   const ProcessResult r = run_example("fashion_mnist", "1 2000");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2000 training images, 10000 test images"));

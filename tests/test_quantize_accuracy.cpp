@@ -51,7 +51,7 @@ double accuracy(Sequential& model, const Tensor& images, const std::vector<float
 // 10 000) the weights stay close to their uniform initialisation, where min/max is already the
 // least-error range and the int4 comparison below would test nothing.
 TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
-  if (!data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed";
+  if (!data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
   tinyml::kernels::set_num_threads(1);
   const std::string root = data::FashionMNIST::default_root();
   auto train = std::make_shared<data::FashionMNIST>(root, true);
