@@ -1,0 +1,23 @@
+# Installs the build into a temporary prefix, then configures, builds and runs tests/consumer
+# against it with find_package(tinyml). Run by ctest (test install.find_package).
+set(prefix "${WORK}/prefix")
+set(consumer_build "${WORK}/consumer")
+file(REMOVE_RECURSE "${WORK}")
+execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD}" --prefix "${prefix}" RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed (${rc})")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}/tests/consumer" -B "${consumer_build}"
+                        -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring the consumer with find_package(tinyml) failed (${rc})")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" --build "${consumer_build}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building the consumer failed (${rc})")
+endif()
+execute_process(COMMAND "${consumer_build}/consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\\[4, 2\\]")
+  message(FATAL_ERROR "the consumer printed '${out}' (exit ${rc}), expected [4, 2]")
+endif()
+file(REMOVE_RECURSE "${WORK}")
