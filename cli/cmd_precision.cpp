@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "svg.hpp"
+#include "tinyml/io/svg.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -28,6 +28,8 @@
 namespace tinyml::cli {
 
 namespace {
+
+namespace svg = tinyml::io::svg;
 
 struct PrecisionOptions {
   std::string out;

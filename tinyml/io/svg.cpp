@@ -1,4 +1,4 @@
-#include "svg.hpp"
+#include "tinyml/io/svg.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "tinyml/core/error.hpp"
 
-namespace tinyml::cli::svg {
+namespace tinyml::io::svg {
 
 namespace {
 
@@ -384,4 +384,4 @@ void write_file(const std::string& path, const std::string& svg) {
   TINYML_CHECK(f.good(), "svg: writing '{}' failed", path);
 }
 
-}  // namespace tinyml::cli::svg
+}  // namespace tinyml::io::svg

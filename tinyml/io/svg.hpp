@@ -1,10 +1,10 @@
-// A small SVG chart writer for the CLI: histograms, scatter plots and line charts with axes and legends.
+// A small SVG chart writer (for the CLI, the examples and the demo report): histograms, scatter plots and line charts with axes and legends.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace tinyml::cli::svg {
+namespace tinyml::io::svg {
 
 struct Axis {
   std::string label;
@@ -57,4 +57,4 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 // Writes `svg` to `path` (the directory must exist); throws tinyml::Error if it cannot.
 void write_file(const std::string& path, const std::string& svg);
 
-}  // namespace tinyml::cli::svg
+}  // namespace tinyml::io::svg
