@@ -94,6 +94,9 @@ void run_quantize(const QuantizeOptions& o) {
   apply_threads(o.threads);
   const quant::QuantConfig config = make_config(o);
   const bool is_static = config.mode == quant::QuantMode::Static;
+  // Static mode calibrates its input ranges on training data; MSE clipping measures on it the
+  // output error each weight range causes.
+  const bool calibrated = is_static || o.weight_range == "mse";
 
   LoadedModel loaded = load_model_file(o.in);
   auto model = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
@@ -103,13 +106,13 @@ void run_quantize(const QuantizeOptions& o) {
   TINYML_CHECK(!name.empty(), "quantize: '{}' does not say which dataset it was trained on; pass --dataset",
                o.in);
   const DataSplits data =
-      load_dataset(name, /*train=*/is_static, std::nullopt,
+      load_dataset(name, /*train=*/calibrated, std::nullopt,
                    o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
   check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.in).c_str());
 
   const EvalResult before = evaluate(*model, *data.test);
   std::vector<Tensor> batches;
-  if (is_static) batches = calibration_batches(data.train, o.calib_batches, o.calib_batch_size);
+  if (calibrated) batches = calibration_batches(data.train, o.calib_batches, o.calib_batch_size);
   const quant::QuantReport report = quant::quantize_model(*model, config, batches);
   const EvalResult after = evaluate(*model, *data.test);
 
@@ -119,7 +122,7 @@ void run_quantize(const QuantizeOptions& o) {
   meta["arch"] = arch_string(loaded.arch);
   meta["dataset"] = name;
   meta["quantization"] = fmt::format(
-      "{} {}{}{}", o.mode, config.weight_spec.to_string(), o.weight_range == "mse" ? " mse" : "",
+      "{} {}{}{}", o.mode, config.weight_spec.to_string(), o.weight_range == "mse" ? " output-mse" : "",
       is_static ? fmt::format(", activations {} by {}", config.activation_spec.to_string(), o.observer)
                 : std::string());
   io::save_model(*model, o.out, meta);
@@ -132,7 +135,7 @@ void run_quantize(const QuantizeOptions& o) {
         {"out", o.out},
         {"quantization", meta["quantization"]},
         {"skip", config.skip},
-        {"calib_batches", is_static ? static_cast<int64_t>(batches.size()) : 0},
+        {"calib_batches", static_cast<int64_t>(batches.size())},
         {"test_n", after.n},
         {"acc_before", before.accuracy},
         {"acc_after", after.accuracy},
@@ -148,7 +151,7 @@ void run_quantize(const QuantizeOptions& o) {
   }
   fmt::print("model      MLP {} from {}\n", arch_string(loaded.arch), o.in);
   fmt::print("quantized  {}\n", meta["quantization"]);
-  if (is_static)
+  if (calibrated)
     fmt::print("calibrated on {} batches of {} training images\n", batches.size(), o.calib_batch_size);
   fmt::print("\n{}\n", report.table());
   fmt::print("test accuracy  {:.2f}% -> {:.2f}% ({:+.2f} points, {} images)\n", 100.0 * before.accuracy,
@@ -188,13 +191,13 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
       ->capture_default_str();
   cmd->add_option("--weight-range", o->weight_range,
-                  "minmax | mse (clip each weight channel for least error)")
+                  "minmax | mse (clip each weight channel for the least output error on calibration data)")
       ->check(CLI::IsMember({"minmax", "mse"}))
       ->capture_default_str();
-  cmd->add_option("--calib-batches", o->calib_batches, "Static mode: training batches to calibrate on")
+  cmd->add_option("--calib-batches", o->calib_batches, "Static mode and --weight-range mse: training batches to calibrate on")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--calib-batch-size", o->calib_batch_size, "Static mode: images per calibration batch")
+  cmd->add_option("--calib-batch-size", o->calib_batch_size, "Static mode and --weight-range mse: images per calibration batch")
       ->check(int_at_least(1))
       ->capture_default_str();
   cmd->add_option("--skip", o->skip,

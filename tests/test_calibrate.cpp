@@ -361,3 +361,39 @@ TEST(Calibrate, BadArguments) {
 }
 
 }  // namespace
+
+namespace {
+
+// Input moments: E[x xᵀ] of each Linear's inputs over every row of every batch, computed here by
+// the definition (a double loop over rows) and compared with calibrate's sgemm accumulation.
+TEST(Calibrate, InputMomentsAreTheMeanOuterProductOfTheInputs) {
+  Generator gen(21);
+  auto first = std::make_shared<nn::Linear>(5, 3, true, gen);
+  auto model = std::make_shared<nn::Sequential>(first, std::make_shared<nn::ReLU>(),
+                                                std::make_shared<nn::Linear>(3, 2, true, gen));
+  const std::vector<Tensor> batches{Tensor::randn({7, 5}, gen), Tensor::randn({4, 5}, gen)};
+  CalibrationConfig config;
+  config.observer = "minmax";
+  config.input_moments = true;
+  const CalibrationResult r = calibrate(*model, batches, config);
+  const Tensor m = r.at("0").input_moment;
+  ASSERT_EQ(m.shape(), (tinyml::Shape{5, 5}));
+  std::vector<double> expect(25, 0.0);
+  for (const Tensor& b : batches) {
+    const std::vector<float> v = b.to_vector();
+    for (int64_t row = 0; row < b.shape()[0]; ++row)
+      for (int64_t i = 0; i < 5; ++i)
+        for (int64_t j = 0; j < 5; ++j) expect[static_cast<size_t>(i * 5 + j)] += v[row * 5 + i] * v[row * 5 + j] / 11.0;
+  }
+  const std::vector<float> got = m.to_vector();
+  // Float sums of 11 products of N(0,1) values: relative error ~1e-6; 1e-5 absolute is ample.
+  for (size_t i = 0; i < 25; ++i) EXPECT_NEAR(got[i], expect[i], 1e-5) << "entry " << i;
+  EXPECT_EQ(r.at("2").input_moment.shape(), (tinyml::Shape{3, 3}));
+  // Not asked for: not computed.
+  EXPECT_FALSE(calibrate(*model, batches).at("0").input_moment.defined());
+  // Moments are of inputs; asking for them while observing outputs is a mistake.
+  config.observe_inputs = false;
+  EXPECT_THAT(error_of([&] { calibrate(*model, batches, config); }), HasSubstr("input_moments needs observe_inputs"));
+}
+
+}  // namespace

@@ -1,5 +1,5 @@
 // Post-training quantization on real data: a small Fashion-MNIST MLP keeps its accuracy under int8, int4 and
-// (with MSE clipping) 3 bits.
+// (with MSE clipping) 3 bits, and output-MSE clipping beats min/max at int4.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -76,13 +76,28 @@ TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
   const double fp32 = accuracy(*model, test_batch.data, labels);
   ASSERT_GT(fp32, 75.0) << "training failed; the comparisons below would mean nothing";
 
-  // Quantizes a fresh copy of the trained weights with `c`.
-  const auto quantized_accuracy = [&](const QuantConfig& c, const std::vector<Tensor>& calib) {
+  Tensor fp32_logits;
+  {
+    NoGradGuard no_grad;
+    fp32_logits = (*model)(test_batch.data).contiguous();
+  }
+  // Quantizes a fresh copy of the trained weights with `c`: its accuracy, and the mean squared
+  // difference of its test logits from fp32's.
+  struct Quantized {
+    double accuracy = 0.0;
+    double logit_mse = 0.0;
+  };
+  const auto quantized = [&](const QuantConfig& c, const std::vector<Tensor>& calib) {
     Generator g(0);
     auto copy = mlp(g);
     copy->load_state_dict(model->state_dict());
     quantize_model(*copy, c, calib);
-    return accuracy(*copy, test_batch.data, labels);
+    Quantized q;
+    q.accuracy = accuracy(*copy, test_batch.data, labels);
+    NoGradGuard no_grad;
+    const std::vector<float> a = (*copy)(test_batch.data).to_vector(), b = fp32_logits.to_vector();
+    for (size_t i = 0; i < a.size(); ++i) q.logit_mse += (a[i] - b[i]) * (a[i] - b[i]) / static_cast<double>(a.size());
+    return q;
   };
   std::vector<Tensor> calib;
   {
@@ -94,41 +109,50 @@ TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
   QuantConfig dyn;
   QuantConfig st;
   st.mode = QuantMode::Static;
-  QuantConfig int4_pc;  // the int4 target configuration: per output channel, MSE clipping
-  int4_pc.mode = QuantMode::WeightOnly;
-  int4_pc.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
-  int4_pc.weight_range = "mse";
-  QuantConfig low_mm = int4_pc;  // 3 bits, one scale per matrix: where the choice of range decides
+  QuantConfig int4_mm;  // int4 per output channel, the whole range of each row
+  int4_mm.mode = QuantMode::WeightOnly;
+  int4_mm.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
+  QuantConfig int4_mse = int4_mm;  // the int4 target: each row clipped for least output error on `calib`
+  int4_mse.weight_range = "mse";
+  QuantConfig low_mm = int4_mm;  // 3 bits, one scale per matrix: where the choice of range decides
   low_mm.weight_spec = {3, Scheme::Symmetric, Granularity::PerTensor, 0, true};
-  low_mm.weight_range = "minmax";
   QuantConfig low_mse = low_mm;
-  low_mse.weight_range = "mse";
-  const double a_dyn = quantized_accuracy(dyn, {});
-  const double a_st = quantized_accuracy(st, calib);
-  const double a_pc = quantized_accuracy(int4_pc, {});
-  const double a_mm = quantized_accuracy(low_mm, {});
-  const double a_mse = quantized_accuracy(low_mse, {});
+  low_mse.weight_range = "mse";  // without data: least error of the weight itself
+  const Quantized q_dyn = quantized(dyn, {});
+  const Quantized q_st = quantized(st, calib);
+  const Quantized q_mm = quantized(int4_mm, {});
+  const Quantized q_mse = quantized(int4_mse, calib);
+  const Quantized q_low_mm = quantized(low_mm, {});
+  const Quantized q_low_mse = quantized(low_mse, {});
   RecordProperty("fp32", std::to_string(fp32));
-  RecordProperty("int8_dynamic", std::to_string(a_dyn));
-  RecordProperty("int8_static", std::to_string(a_st));
-  RecordProperty("int4_per_channel_mse", std::to_string(a_pc));
-  RecordProperty("int3_per_tensor_minmax", std::to_string(a_mm));
-  RecordProperty("int3_per_tensor_mse", std::to_string(a_mse));
+  RecordProperty("int8_dynamic", std::to_string(q_dyn.accuracy));
+  RecordProperty("int8_static", std::to_string(q_st.accuracy));
+  RecordProperty("int4_per_channel_minmax", std::to_string(q_mm.accuracy));
+  RecordProperty("int4_per_channel_mse", std::to_string(q_mse.accuracy));
+  RecordProperty("int3_per_tensor_minmax", std::to_string(q_low_mm.accuracy));
+  RecordProperty("int3_per_tensor_mse", std::to_string(q_low_mse.accuracy));
 
   // Bounds: int8 weights (SNR ~40 dB) and per-batch uint8 inputs perturb the logits by well under
   // 1 %, which flips a handful of the 5 000 predictions (one flip = 0.02 points; measured: 0.04);
   // 0.5 points is the target for the full-size model, kept here. Static adds the clipping of the
   // calibrated ranges: allowed 1 point (measured: 0.12).
-  EXPECT_LE(fp32 - a_dyn, 0.5);
-  EXPECT_LE(fp32 - a_st, 1.0);
-  // int4 per channel (SNR ~17 dB) stays within the 2 points of the full-size target (measured: 0.2).
-  EXPECT_LE(fp32 - a_pc, 2.0);
-  // MSE clipping against min/max where the range decides: 3 bits (7 levels) with one scale per
-  // matrix. Min/max spends the levels on the few largest weights and rounds most others to 0
-  // (measured: 68.3 %); the least-MSE range keeps them (83.4 %). On the full-size models (three
-  // seeds) the gap at 3 bits per tensor is 19 to 42 points; at 4 bits per channel both ranges stay
-  // within about 1 point of fp32 and min/max was the better of the two (see docs/quantization.md).
-  EXPECT_GT(a_mse, a_mm + 5.0);
+  EXPECT_LE(fp32 - q_dyn.accuracy, 0.5);
+  EXPECT_LE(fp32 - q_st.accuracy, 1.0);
+  // int4 per channel (SNR ~17 dB) stays within the 2 points of the full-size target.
+  EXPECT_LE(fp32 - q_mm.accuracy, 2.0);
+  EXPECT_LE(fp32 - q_mse.accuracy, 2.0);
+  // Output-MSE clipping minimises each layer's output error on the calibration images; on the
+  // unseen test images the logits must be clearly closer to fp32's than min/max's are (measured
+  // on full-size models: about 3x less squared error; a factor 1.5 leaves room). Its accuracy is
+  // not claimed to beat min/max: both sit within the noise of fp32 at int4 (ten seeds in
+  // docs/quantization.md), so it is held to staying close to fp32: 0.5 points (measured on the
+  // ten full-size seeds: worst -0.33).
+  EXPECT_LT(q_mse.logit_mse * 1.5, q_mm.logit_mse);
+  EXPECT_LE(fp32 - q_mse.accuracy, 0.5);
+  // Where the range decides: 3 bits (7 levels) with one scale per matrix. Min/max spends the
+  // levels on the few largest weights and rounds most others to 0 (measured: 68.3 %); the
+  // least-MSE range keeps them (83.4 %). On the full-size models the gap is 19 to 42 points.
+  EXPECT_GT(q_low_mse.accuracy, q_low_mm.accuracy + 5.0);
 }
 
 }  // namespace

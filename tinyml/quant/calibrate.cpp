@@ -9,6 +9,7 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/histogram_observer.hpp"
 
@@ -32,6 +33,10 @@ struct Record {
   double shift = 0.0;
   double sum = 0.0;
   double sumsq = 0.0;
+  // Σ x xᵀ over the input rows (each row one input vector of the Linear), when asked for.
+  bool moments = false;
+  std::vector<float> xx;
+  int64_t rows = 0;
 
   void observe(const Tensor& x, const char* what) {
     try {
@@ -67,9 +72,22 @@ struct Record {
       sumsq += s2[l];
     }
     hist.add(p, n, scan.min, scan.max);
+    if (moments) accumulate_moments(p, n, c.dim() == 0 ? 1 : c.shape().back());
     min = count == 0 ? scan.min : std::min(min, scan.min);
     max = count == 0 ? scan.max : std::max(max, scan.max);
     count += n;
+  }
+
+  // xx += Xᵀ X for the rows of X (n / k rows of k features); float sums are ample for choosing a
+  // clipping range, and a few thousand rows of activations stay far from float's range.
+  void accumulate_moments(const float* p, int64_t n, int64_t k) {
+    if (xx.empty()) xx.assign(static_cast<size_t>(k * k), 0.0f);
+    TINYML_CHECK(static_cast<int64_t>(xx.size()) == k * k,
+                 "calibrate: layer '{}' received inputs of {} features after inputs of {}", name, k,
+                 static_cast<int64_t>(std::sqrt(static_cast<double>(xx.size()))));
+    const int64_t m = n / k;
+    kernels::sgemm(true, false, k, k, m, 1.0f, p, k, p, k, 1.0f, xx.data(), k);
+    rows += m;
   }
 
   LayerStats stats() const {
@@ -92,6 +110,12 @@ struct Record {
     st.chosen = observer->range();
     st.qparams = observer->qparams();
     st.histogram = hist.counts();
+    if (moments) {
+      const int64_t k = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(xx.size()))));
+      std::vector<float> mean_xx(xx.size());
+      for (size_t i = 0; i < xx.size(); ++i) mean_xx[i] = xx[i] / static_cast<float>(rows);
+      st.input_moment = Tensor::from_vector(mean_xx, {k, k});
+    }
     st.hist_lo = static_cast<float>(hist.lo());
     st.hist_hi = static_cast<float>(hist.hi());
     st.observer = observer->name();
@@ -125,7 +149,10 @@ class CalibrationScope {
 }  // namespace
 
 CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batches, const CalibrationConfig& config) {
-  TINYML_CHECK(!batches.empty(), "calibrate: no calibration data");
+  TINYML_CHECK(!batches.empty(),
+               "calibrate: no calibration data: got 0 batches; expected at least one batch of inputs for the {} "
+               "(a few hundred representative examples are typical)",
+               model.type_name());
   for (size_t i = 0; i < batches.size(); ++i) {
     TINYML_CHECK(batches[i].defined() && batches[i].numel() > 0,
                  "calibrate: batch {} of {} is {}; every calibration batch must hold data", i, batches.size(),
@@ -141,9 +168,12 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
     rec->name = name;
     rec->module = m.get();
     rec->observer = make_observer(config.observer, config.spec);
+    rec->moments = config.input_moments;
     records.push_back(std::move(rec));
   }
   TINYML_CHECK(!records.empty(), "calibrate: the model ({}) has no nn::Linear to calibrate", model.type_name());
+  TINYML_CHECK(!config.input_moments || config.observe_inputs,
+               "calibrate: input_moments needs observe_inputs (the moments are of each Linear's input)");
 
   {
     // Declared after `records`, so the hooks (which point into records) are gone before them.

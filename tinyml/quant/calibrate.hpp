@@ -18,6 +18,10 @@ struct CalibrationConfig {
   // true: observe each Linear's input (what a static quantized Linear quantizes);
   // false: its output.
   bool observe_inputs = true;
+  // Also accumulate each Linear's input second moments E[x xᵀ] (LayerStats::input_moment): the
+  // matrix that turns a weight error into the output error it causes, which MSE weight clipping
+  // (choose_weight_qparams_mse) minimises. Costs one in×in matrix per layer. Needs observe_inputs.
+  bool input_moments = false;
 };
 
 // What one Linear's input (or output) looked like over the calibration data.
@@ -40,6 +44,9 @@ struct LayerStats {
   float hist_hi = 0.0f;
   QParams qparams;                    // the observer's qparams for this activation
   std::string observer;               // the observer's name ("histogram", ...)
+  // With CalibrationConfig::input_moments: E[x xᵀ] over the input rows seen, shape (in, in);
+  // undefined otherwise.
+  Tensor input_moment;
 };
 
 struct CalibrationResult {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/flatten.hpp"
 #include "tinyml/nn/linear.hpp"
@@ -109,7 +110,8 @@ nlohmann::json number_or_null(double v) {
 
 // ---- weight ranges and errors ----
 
-QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps, float min_ratio) {
+QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps, float min_ratio,
+                                  const Tensor& input_moment) {
   constexpr const char* fn = "choose_weight_qparams_mse";
   spec.validate(fn);
   TINYML_CHECK(weight.defined() && weight.numel() > 0, "{}: needs a non-empty weight, got shape {}", fn,
@@ -122,11 +124,30 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
   for (size_t t = 0; t < all.size(); ++t)
     TINYML_CHECK(std::isfinite(all[t]), "{}: weight of shape {} holds a non-finite value {} at flat index {}",
                  fn, shape_str(weight.shape()), all[t], t);
+  const bool weighted = input_moment.defined();
+  if (weighted) {
+    TINYML_CHECK(weight.dim() == 2 && l.axis <= 0,
+                 "{}: input moments weigh a Linear weight (out, in) quantized per tensor or per output "
+                 "channel (axis 0); got a weight of shape {} and spec {}",
+                 fn, shape_str(weight.shape()), spec.to_string());
+    const int64_t in = weight.shape()[1];
+    TINYML_CHECK(input_moment.shape() == Shape({in, in}),
+                 "{}: the input moment matrix must be (in, in) = ({}, {}) for a weight of shape {}, got {}", fn,
+                 in, in, shape_str(weight.shape()), shape_str(input_moment.shape()));
+    const std::vector<float> m = input_moment.to_vector();
+    TINYML_CHECK(std::all_of(m.begin(), m.end(), [](float x) { return std::isfinite(x); }),
+                 "{}: the input moment matrix ({}) holds a non-finite value", fn, shape_str(input_moment.shape()));
+  }
   QuantSpec one = spec;  // the per-range formula of choose_qparams, applied channel by channel
   one.granularity = Granularity::PerTensor;
   const int32_t qmin = spec.qmin(), qmax = spec.qmax();
+  const auto ratio = [&](int k) {
+    return steps == 1 ? 1.0f
+                      : 1.0f - (1.0f - min_ratio) * static_cast<float>(k) / static_cast<float>(steps - 1);
+  };
 
-  std::vector<float> los(static_cast<size_t>(l.channels)), his(los.size());
+  // Each channel's whole range, widened to include 0.
+  std::vector<float> mn(static_cast<size_t>(l.channels)), mx(mn.size());
   std::vector<float> v;
   for (int64_t c = 0; c < l.channels; ++c) {
     v.clear();
@@ -135,24 +156,74 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
       v.insert(v.end(), p, p + l.inner);
     }
     const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
-    const float mn = std::min(*mn_it, 0.0f), mx = std::max(*mx_it, 0.0f);
-    double best = std::numeric_limits<double>::infinity();
-    float best_lo = mn, best_hi = mx;
-    for (int k = 0; k < steps; ++k) {
-      const float r = steps == 1
-                          ? 1.0f
-                          : 1.0f - (1.0f - min_ratio) * static_cast<float>(k) / static_cast<float>(steps - 1);
-      const float lo = r * mn, hi = r * mx;
-      const QParams qp = choose_qparams(lo, hi, one);
-      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
-      if (err < best) {  // strict: a tie keeps the wider range found first
-        best = err;
-        best_lo = lo;
-        best_hi = hi;
+    mn[static_cast<size_t>(c)] = std::min(*mn_it, 0.0f);
+    mx[static_cast<size_t>(c)] = std::max(*mx_it, 0.0f);
+  }
+  std::vector<float> best_r(mn.size(), 1.0f);
+
+  if (!weighted) {
+    // The error of the weight itself, channel by channel.
+    for (int64_t c = 0; c < l.channels; ++c) {
+      v.clear();
+      for (int64_t o = 0; o < l.outer; ++o) {
+        const float* p = all.data() + (o * l.channels + c) * l.inner;
+        v.insert(v.end(), p, p + l.inner);
+      }
+      double best = std::numeric_limits<double>::infinity();
+      for (int k = 0; k < steps; ++k) {
+        const float r = ratio(k);
+        const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
+        const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
+        if (err < best) {  // strict: a tie keeps the wider range found first
+          best = err;
+          best_r[static_cast<size_t>(c)] = r;
+        }
       }
     }
-    los[static_cast<size_t>(c)] = best_lo;
-    his[static_cast<size_t>(c)] = best_hi;
+  } else {
+    // The error the weight causes in the output: for a row error d = w − ŵ and inputs x,
+    // E[(d·x)²] = d M dᵀ with M = E[x xᵀ]. Rows are independent, so each output channel takes
+    // the ratio of least d M dᵀ; per tensor, the ratio of least total.
+    const int64_t out = weight.shape()[0], in = weight.shape()[1];
+    const Tensor moment = input_moment.contiguous();
+    std::vector<float> d(all.size()), dm(all.size());
+    std::vector<double> best(static_cast<size_t>(out), std::numeric_limits<double>::infinity());
+    double best_total = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < steps; ++k) {
+      const float r = ratio(k);
+      for (int64_t c = 0; c < l.channels; ++c) {
+        const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
+        const float s = qp.scale[0], zf = static_cast<float>(qp.zero_point[0]);
+        const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
+        for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
+          float q = std::nearbyint(all[static_cast<size_t>(i)] / s) + zf;
+          q = std::clamp(q, static_cast<float>(qmin), static_cast<float>(qmax));
+          d[static_cast<size_t>(i)] = all[static_cast<size_t>(i)] - s * (q - zf);
+        }
+      }
+      kernels::sgemm(false, false, out, in, in, 1.0f, d.data(), in, moment.data(), in, 0.0f, dm.data(), in);
+      double total = 0.0;
+      for (int64_t o = 0; o < out; ++o) {
+        double e = 0.0;
+        for (int64_t i = o * in; i < (o + 1) * in; ++i)
+          e += static_cast<double>(dm[static_cast<size_t>(i)]) * static_cast<double>(d[static_cast<size_t>(i)]);
+        total += e;
+        if (l.channels > 1 && e < best[static_cast<size_t>(o)]) {
+          best[static_cast<size_t>(o)] = e;
+          best_r[static_cast<size_t>(o)] = r;
+        }
+      }
+      if (l.channels == 1 && total < best_total) {
+        best_total = total;
+        best_r[0] = r;
+      }
+    }
+  }
+
+  std::vector<float> los(mn.size()), his(mn.size());
+  for (size_t c = 0; c < mn.size(); ++c) {
+    los[c] = best_r[c] * mn[c];
+    his[c] = best_r[c] * mx[c];
   }
   if (spec.granularity == Granularity::PerTensor) return choose_qparams(los[0], his[0], spec);
   return choose_qparams(std::span<const float>(los), std::span<const float>(his), spec);
@@ -203,12 +274,16 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
   TINYML_CHECK(!sites.empty(), "{}: the model holds no Linear layer to quantize", fn);
   const std::set<std::string> skipped = resolve_skip(config.skip, sites);
 
+  // Static mode needs each input's range; MSE clipping with data weighs weight errors by each
+  // input's second moments. One calibration pass gathers what is needed.
+  const bool output_mse = config.weight_range == "mse" && !calibration_batches.empty();
   CalibrationResult calib;
-  if (is_static) {
+  if (is_static || output_mse) {
     CalibrationConfig cc;
-    cc.observer = config.observer;
+    cc.observer = is_static ? config.observer : "minmax";
     cc.spec = config.activation_spec;
     cc.observe_inputs = true;
+    cc.input_moments = output_mse;
     calib = calibrate(model, calibration_batches, cc);
   }
 
@@ -235,7 +310,9 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
       continue;
     }
     std::optional<QParams> wq;
-    if (config.weight_range == "mse") wq = choose_weight_qparams_mse(lin.weight.detach(), config.weight_spec);
+    if (config.weight_range == "mse")
+      wq = choose_weight_qparams_mse(lin.weight.detach(), config.weight_spec, 100, 0.3f,
+                                     output_mse ? calib.at(s.name).input_moment : Tensor());
     std::optional<QParams> iq;
     if (is_static) {
       const LayerStats& st = calib.at(s.name);
@@ -253,7 +330,9 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
     r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
     r.bytes_after = built[i]->memory_usage().total();
     r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->weight().dequantize());
-    r.weight_spec = config.weight_spec.to_string() + (config.weight_range == "mse" ? " mse" : "");
+    r.weight_spec = config.weight_spec.to_string() + (output_mse                        ? " output-mse"
+                                                      : config.weight_range == "mse" ? " mse"
+                                                                                     : "");
     report.layers.push_back(std::move(r));
   }
 

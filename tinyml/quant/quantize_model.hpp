@@ -23,8 +23,10 @@ struct QuantConfig {
   // Static mode: the make_observer() name that chooses each Linear's input range.
   std::string observer = "histogram";
   // How each weight channel's range is chosen: "minmax" (the whole range) or "mse" (the clipping
-  // of least reconstruction error; see choose_weight_qparams_mse). MSE matters at 4 bits, where
-  // one outlier would otherwise stretch every step.
+  // of least squared error; see choose_weight_qparams_mse). With calibration batches, "mse"
+  // minimises the error each Linear's output would have on them (its input second moments weigh
+  // the weight errors); without, the error of the weight itself. MSE matters at 4 bits and below,
+  // where one outlier would otherwise stretch every step.
   std::string weight_range = "minmax";
   // Linear layers kept in float: names as in named_modules() ("0", "block.1"; a container's name
   // skips every Linear inside it), or "first" / "last" for the first / last Linear of the tree.
@@ -63,18 +65,21 @@ struct QuantReport {
 // Replaces every nn::Linear of the tree (nested modules walked, named as in named_modules()) that
 // is not skipped by a QuantizedLinear in `config.mode`, in place. Static mode first calibrates
 // the float model on `calibration_batches` (quant::calibrate, observing each Linear's input),
-// which it needs. Throws, leaving the model unchanged, on a bad config (unknown weight_range or
+// which it needs; weight_range "mse" uses them too, when given. Throws, leaving the model unchanged, on a bad config (unknown weight_range or
 // observer, a skip name that matches nothing, a per-channel activation spec, a weight spec the
 // mode cannot run), on a tree without Linear layers, and on calibration errors.
 QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
                            const std::vector<Tensor>& calibration_batches = {});
 
-// Weight qparams whose range is clipped for least reconstruction error: for each channel (or the
-// whole tensor, per tensor) the range [r·min⁻, r·max⁺] (symmetric: ±r·amax) is tried for
-// `steps` ratios r evenly spaced from 1 down to `min_ratio`, and the one whose fake-quantized
-// values have the least squared error to the weight wins (ties keep the wider range).
+// Weight qparams whose range is clipped for least squared error: for each channel (or the whole
+// tensor, per tensor) the range [r·min⁻, r·max⁺] (symmetric: ±r·amax) is tried for `steps`
+// ratios r evenly spaced from 1 down to `min_ratio`, and the one of least error wins (ties keep
+// the wider range). The error is Σ(w − ŵ)² of the weight itself, or, given `input_moment`
+// M = E[x xᵀ] of the layer's inputs (in × in, from calibrate with input_moments), the output
+// error it causes: E[((w − ŵ)·x)²] = (w − ŵ) M (w − ŵ)ᵀ per output row. A Linear weight quantized
+// per output channel (or per tensor) only, in that case.
 QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps = 100,
-                                  float min_ratio = 0.3f);
+                                  float min_ratio = 0.3f, const Tensor& input_moment = Tensor());
 
 // 10·log10(Σw² / Σ(w − ŵ)²): +Inf when ŵ equals w, −Inf for an all-zero w with an error.
 double snr_db(const Tensor& w, const Tensor& w_hat);
