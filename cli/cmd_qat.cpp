@@ -45,40 +45,6 @@ struct QatOptions {
   bool quiet = false;
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, LoadedModel* info) {
-  LoadedModel loaded = load_model_file(path);
-  auto seq = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
-  TINYML_CHECK(seq != nullptr, "qat: the model in '{}' is a {}, not a Sequential", path,
-               loaded.model->type_name());
-  if (info) *info = std::move(loaded);
-  return seq;
-}
-
-// The first `n` batches of a seeded shuffle of the training split: a fixed, representative sample.
-std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> train, int64_t n, int64_t batch,
-                                        uint64_t seed) {
-  data::DataLoader loader(std::move(train),
-                          {.batch_size = static_cast<size_t>(batch), .shuffle = true, .seed = seed});
-  std::vector<Tensor> out;
-  for (const data::Batch& b : loader) {
-    if (static_cast<int64_t>(out.size()) >= n) break;
-    out.push_back(b.data);
-  }
-  return out;
-}
-
 // Shows the batches to every FakeQuantize (training mode, observers on) without training: the
 // ranges post-training quantization uses, and the starting ranges of QAT.
 void observe(nn::Module& model, const std::vector<Tensor>& batches) {
@@ -97,7 +63,7 @@ void run_qat(const QatOptions& o) {
   config.skip = split_list(o.skip);
 
   LoadedModel info;
-  auto model = load_sequential(o.in, &info);
+  auto model = load_sequential(o.in, "qat", &info);
   const std::string name = o.dataset.empty() ? info.dataset : o.dataset;
   TINYML_CHECK(!name.empty(), "qat: '{}' does not say which dataset it was trained on; pass --dataset", o.in);
   const DataSplits data = load_dataset(
@@ -120,7 +86,7 @@ void run_qat(const QatOptions& o) {
   const EvalResult fp32 = evaluate(*model, *data.test);
 
   // Post-training quantization with the very same quantizers: observe, convert, no training.
-  auto ptq_model = load_sequential(o.in, nullptr);
+  auto ptq_model = load_sequential(o.in, "qat");
   quant::prepare_qat(*ptq_model, config);
   observe(*ptq_model, calib);
   quant::convert(*ptq_model);
@@ -129,7 +95,7 @@ void run_qat(const QatOptions& o) {
   // baseline; its integer path takes only 8-bit weights, so there is none at fewer bits.
   std::optional<EvalResult> ptq_hist;
   if (o.bits == 8) {
-    auto m = load_sequential(o.in, nullptr);
+    auto m = load_sequential(o.in, "qat");
     quant::QuantConfig pc;
     pc.mode = quant::QuantMode::Static;
     pc.observer = "histogram";
@@ -144,7 +110,7 @@ void run_qat(const QatOptions& o) {
   // what QAT gains from the extra training is not credited to quantization-awareness.
   std::optional<EvalResult> control;
   if (o.control) {
-    auto m = load_sequential(o.in, nullptr);
+    auto m = load_sequential(o.in, "qat");
     auto opt = make_optimizer("adam", m->parameters(), o.lr, 0.0);
     data::DataLoader l(data.train,
                        {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});

@@ -43,18 +43,6 @@ struct QuantizeOptions {
   bool json = false;
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 quant::QuantConfig make_config(const QuantizeOptions& o) {
   quant::QuantConfig c;
   c.mode = quant::parse_quant_mode(o.mode);
@@ -75,19 +63,6 @@ quant::QuantConfig make_config(const QuantizeOptions& o) {
   return c;
 }
 
-// The first `n` batches of a seeded shuffle of the training split: a fixed, representative sample.
-std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> train, int64_t n,
-                                        int64_t batch) {
-  data::DataLoader loader(std::move(train),
-                          {.batch_size = static_cast<size_t>(batch), .shuffle = true, .seed = 0});
-  std::vector<Tensor> out;
-  for (const data::Batch& b : loader) {
-    if (static_cast<int64_t>(out.size()) >= n) break;
-    out.push_back(b.data);
-  }
-  return out;
-}
-
 std::string kb(uintmax_t bytes) { return fmt::format("{:.1f} KB", static_cast<double>(bytes) / 1e3); }
 
 void run_quantize(const QuantizeOptions& o) {
@@ -98,10 +73,8 @@ void run_quantize(const QuantizeOptions& o) {
   // output error each weight range causes.
   const bool calibrated = is_static || o.weight_range == "mse";
 
-  LoadedModel loaded = load_model_file(o.in);
-  auto model = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
-  TINYML_CHECK(model != nullptr, "quantize: the model in '{}' is a {}, not a Sequential", o.in,
-               loaded.model->type_name());
+  LoadedModel loaded;
+  auto model = load_sequential(o.in, "quantize", &loaded);
   const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
   TINYML_CHECK(!name.empty(), "quantize: '{}' does not say which dataset it was trained on; pass --dataset",
                o.in);

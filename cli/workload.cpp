@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 #include <utility>
 
 #include "tinyml/autograd/grad_mode.hpp"
@@ -352,6 +353,39 @@ void apply_threads(int threads) {
   // so on a 2-core machine shared with anything else two threads ran an epoch 3-8x slower.
   TINYML_CHECK(threads >= 0, "--threads must be >= 0 (0 = all cores), got {}", threads);
   kernels::set_num_threads(threads);
+}
+
+std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, const char* command, LoadedModel* info) {
+  LoadedModel loaded = load_model_file(path);
+  auto seq = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
+  TINYML_CHECK(seq != nullptr, "{}: the model in '{}' is a {}, not a Sequential", command, path,
+               loaded.model->type_name());
+  if (info) *info = std::move(loaded);
+  return seq;
+}
+
+std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> train, int64_t n, int64_t batch,
+                                        uint64_t seed) {
+  data::DataLoader loader(std::move(train),
+                          {.batch_size = static_cast<size_t>(batch), .shuffle = true, .seed = seed});
+  std::vector<Tensor> out;
+  for (const data::Batch& b : loader) {
+    if (static_cast<int64_t>(out.size()) >= n) break;
+    out.push_back(b.data);
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace tinyml::cli

@@ -132,7 +132,23 @@ std::map<std::string, std::string> model_metadata(const std::vector<int64_t>& ar
 // CLI understands is recognised here, from its metadata.
 LoadedModel load_model_file(const std::string& path);
 
+// The model in `path` (see load_model_file) as a Sequential, which quantize_model and prepare_qat
+// need; `command` names the caller in the error for any other module. `info`, when given,
+// receives what load_model_file found.
+std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, const char* command,
+                                                LoadedModel* info = nullptr);
+
+// ---- calibration ----
+
+// The first `n` batches of `batch` examples of a seeded shuffle of the training split: a fixed,
+// representative sample for calibration.
+std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> train, int64_t n, int64_t batch,
+                                        uint64_t seed = 0);
+
 // ---- small helpers ----
+
+// "0, 4,last" → {"0", "4", "last"}: items of a comma-separated option, trimmed, empty ones dropped.
+std::vector<std::string> split_list(const std::string& s);
 
 // Seconds since `start`.
 double seconds_since(std::chrono::steady_clock::time_point start);
