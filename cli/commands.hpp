@@ -17,6 +17,7 @@ void register_course(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_qat(CLI::App& app);
 void register_precision(CLI::App& app);
+void register_demo(CLI::App& app);
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
 // ("--lr: must be a number > 0, got '-1'"), and main exits with status 2.

@@ -20,11 +20,15 @@ int main(int argc, char** argv) {
   tinyml::cli::register_quantize(app);
   tinyml::cli::register_qat(app);
   tinyml::cli::register_precision(app);
+  tinyml::cli::register_demo(app);
 
   // Subcommands run from their callbacks, inside parse(); so errors of the work itself arrive here
   // as well as errors of the command line.
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    // A command that ran and failed (a failing course module): its own status, not a usage error.
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, or CLI11's message naming the option
     return code == 0 ? 0 : 2;

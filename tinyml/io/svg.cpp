@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <string>
 
 #include "tinyml/core/error.hpp"
 
@@ -317,12 +320,32 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   return t;
 }
 
-std::string histogram(const Chart& chart, const std::vector<double>& edges, const std::vector<double>& counts,
-                      const std::vector<Marker>& markers, const std::string& bar_color) {
-  constexpr const char* fn = "svg::histogram";
-  TINYML_CHECK(!counts.empty() && edges.size() == counts.size() + 1,
-               "{}: needs one more edge than counts, got {} edges and {} counts", fn, edges.size(),
-               counts.size());
+namespace {
+
+// Legend for histograms, right of the plot area: a colour swatch and the label per named Bars.
+double bars_legend_width(const std::vector<Bars>& bars, const std::vector<Marker>& markers) {
+  size_t chars = 0;
+  for (const Bars& b : bars) chars = std::max(chars, b.label.size());
+  for (const Marker& m : markers)
+    if (m.in_legend) chars = std::max(chars, m.label.size());
+  return chars == 0 ? 0.0 : 40 + chars * kCharWidth;
+}
+
+std::string bars_color(const Bars& b, size_t i) {
+  return b.color.empty() ? kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))] : b.color;
+}
+
+// The shared body of `histogram` and `histograms`: one bar set is drawn opaque, several translucent.
+std::string draw_histograms(const Chart& chart, const std::vector<double>& edges,
+                            const std::vector<Bars>& bars, const std::vector<Marker>& markers,
+                            const char* fn) {
+  TINYML_CHECK(!bars.empty(), "{}: needs at least one set of counts", fn);
+  const size_t bins = bars.front().counts.size();
+  TINYML_CHECK(bins > 0 && edges.size() == bins + 1,
+               "{}: needs one more edge than counts, got {} edges and {} counts", fn, edges.size(), bins);
+  for (size_t k = 1; k < bars.size(); ++k)
+    TINYML_CHECK(bars[k].counts.size() == bins, "{}: set {} ('{}') has {} counts, set 0 has {}", fn, k,
+                 bars[k].label, bars[k].counts.size(), bins);
   for (size_t i = 0; i + 1 < edges.size(); ++i)
     TINYML_CHECK(std::isfinite(edges[i]) && edges[i] < edges[i + 1],
                  "{}: edges must be finite and increasing; edge {} = {} "
@@ -332,40 +355,226 @@ std::string histogram(const Chart& chart, const std::vector<double>& edges, cons
   ex.add(edges.front(), chart.x.log);
   ex.add(edges.back(), chart.x.log);
   for (const Marker& m : markers) ex.add(m.x, chart.x.log);
-  for (double c : counts) ey.add(c, chart.y.log);
+  for (const Bars& b : bars)
+    for (double c : b.counts) ey.add(c, chart.y.log);
   if (!chart.y.log) ey.add(0.0, false);  // bars stand on 0
-  Frame f(chart, ex.min, ex.max, ey.min, ey.max, 0.0);
+  Frame f(chart, ex.min, ex.max, ey.min, ey.max, bars_legend_width(bars, markers));
 
-  f.out += fmt::format("<g clip-path=\"url(#plot)\" fill=\"{}\" stroke=\"white\" stroke-width=\"0.4\">\n",
-                       bar_color);
   const double base = chart.y.log ? f.bottom : f.y.map(0.0);
-  for (size_t i = 0; i < counts.size(); ++i) {
-    if (!f.inside_y(counts[i]) || counts[i] == 0) continue;
-    const double x0 = f.x.map(edges[i]), x1 = f.x.map(edges[i + 1]);
-    const double yv = f.y.map(counts[i]);
-    f.out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(x0),
-                         num(std::min(yv, base)), num(std::max(x1 - x0, 0.5)), num(std::fabs(base - yv)));
+  for (size_t k = 0; k < bars.size(); ++k) {
+    // One set alone is drawn opaque; over each other, each stays visible through the next.
+    f.out += fmt::format("<g clip-path=\"url(#plot)\" fill=\"{}\"{} stroke=\"white\" stroke-width=\"0.4\">\n",
+                         bars_color(bars[k], k), bars.size() > 1 ? " fill-opacity=\"0.6\"" : "");
+    const std::vector<double>& counts = bars[k].counts;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (!f.inside_y(counts[i]) || counts[i] == 0) continue;
+      const double x0 = f.x.map(edges[i]), x1 = f.x.map(edges[i + 1]);
+      const double yv = f.y.map(counts[i]);
+      f.out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", num(x0),
+                           num(std::min(yv, base)), num(std::max(x1 - x0, 0.5)), num(std::fabs(base - yv)));
+    }
+    f.out += "</g>\n";
   }
-  f.out += "</g>\n";
   // Markers: dashed lines with their labels stacked at the top, each clear of the one before.
-  for (size_t i = 0; i < markers.size(); ++i) {
-    const Marker& m = markers[i];
+  size_t labelled = 0;
+  for (const Marker& m : markers) {
     if (!f.inside_x(m.x)) continue;
     const double px = f.x.map(m.x);
+    if (px < f.left - 0.5 || px > f.right + 0.5) continue;  // outside a fixed axis range
     f.out += fmt::format(
         "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"2\" "
         "stroke-dasharray=\"6 4\"/>\n",
         num(px), num(f.top), num(f.bottom), m.color);
-    if (m.label.empty()) continue;
+    if (m.label.empty() || m.in_legend) continue;
     const double w = m.label.size() * kCharWidth;
     const bool to_left = px + 6 + w > f.right;  // near the right edge: write leftwards
     f.out += fmt::format(
         "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" fill=\"{}\" stroke=\"white\" stroke-width=\"3\" "
         "paint-order=\"stroke\">{}</text>\n",
-        num(to_left ? px - 6 : px + 6), num(f.top + 16 + 16 * static_cast<double>(i)),
+        num(to_left ? px - 6 : px + 6), num(f.top + 16 + 16 * static_cast<double>(labelled)),
         to_left ? "end" : "start", m.color, esc(m.label));
+    ++labelled;
+  }
+  // Legend swatches.
+  double ly = f.top + 8;
+  for (size_t k = 0; k < bars.size(); ++k) {
+    if (bars[k].label.empty()) continue;
+    const double lx = f.right + 14;
+    f.out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"22\" height=\"10\" fill=\"{}\"{}/>\n", num(lx),
+                         num(ly - 5), bars_color(bars[k], k), bars.size() > 1 ? " fill-opacity=\"0.6\"" : "");
+    f.out +=
+        fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", num(lx + 28), num(ly + 4), esc(bars[k].label));
+    ly += 20;
+  }
+  for (const Marker& m : markers) {
+    if (!m.in_legend || m.label.empty()) continue;
+    const double lx = f.right + 14;
+    f.out += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\" "
+        "stroke-dasharray=\"6 4\"/>\n",
+        num(lx), num(ly), num(lx + 22), num(ly), m.color);
+    f.out += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", num(lx + 28), num(ly + 4), esc(m.label));
+    ly += 20;
   }
   return f.finish();
+}
+
+// "#rrggbb" → its three channels; throws naming `fn` otherwise.
+std::array<int, 3> parse_hex_color(const std::string& c, const char* fn) {
+  const bool ok = c.size() == 7 && c[0] == '#' && std::all_of(c.begin() + 1, c.end(), [](char ch) {
+                    return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+                  });
+  TINYML_CHECK(ok, "{}: colour must be \"#rrggbb\", got '{}'", fn, c);
+  std::array<int, 3> rgb{};
+  for (size_t i = 0; i < 3; ++i) rgb[i] = std::stoi(c.substr(1 + 2 * i, 2), nullptr, 16);
+  return rgb;
+}
+
+// White blended towards `rgb` by `t` in [0, 1].
+std::string blend(const std::array<int, 3>& rgb, double t) {
+  const auto ch = [t](int v) { return static_cast<int>(std::lround(255.0 + (v - 255.0) * t)); };
+  return fmt::format("#{:02x}{:02x}{:02x}", ch(rgb[0]), ch(rgb[1]), ch(rgb[2]));
+}
+
+}  // namespace
+
+std::string histogram(const Chart& chart, const std::vector<double>& edges, const std::vector<double>& counts,
+                      const std::vector<Marker>& markers, const std::string& bar_color) {
+  return draw_histograms(chart, edges, {Bars{"", counts, bar_color}}, markers, "svg::histogram");
+}
+
+std::string histograms(const Chart& chart, const std::vector<double>& edges, const std::vector<Bars>& bars,
+                       const std::vector<Marker>& markers) {
+  return draw_histograms(chart, edges, bars, markers, "svg::histograms");
+}
+
+std::string heatmap(const Chart& chart, const HeatMap& map) {
+  constexpr const char* fn = "svg::heatmap";
+  const size_t rows = map.row_labels.size(), cols = map.col_labels.size();
+  TINYML_CHECK(rows > 0 && cols > 0, "{}: needs at least one row and one column label, got {} and {}", fn,
+               rows, cols);
+  TINYML_CHECK(map.values.size() == rows * cols, "{}: {} rows x {} columns need {} values, got {}", fn, rows,
+               cols, rows * cols, map.values.size());
+  TINYML_CHECK(map.cell_text.empty() || map.cell_text.size() == rows * cols,
+               "{}: cell_text must be empty or hold {} texts (one per cell), got {}", fn, rows * cols,
+               map.cell_text.size());
+  TINYML_CHECK(std::isfinite(map.gamma) && map.gamma > 0, "{}: gamma must be a finite number > 0, got {}", fn,
+               map.gamma);
+  TINYML_CHECK(chart.width >= 200 && chart.height >= 150,
+               "{}: a chart needs at least 200x150 pixels, got {}x{}", fn, chart.width, chart.height);
+  const std::array<int, 3> rgb = parse_hex_color(map.color, fn);
+
+  double lo = map.lo, hi = map.hi;
+  if (!(lo < hi)) {
+    Extent e;
+    for (double v : map.values) e.add(v, false);
+    lo = e.min <= e.max ? e.min : 0.0;
+    hi = e.min <= e.max ? e.max : 1.0;
+    if (!(lo < hi)) hi = lo + 1.0;  // a constant map: every cell at the low colour
+  }
+  const auto intensity = [&](double v) {
+    return std::pow(std::clamp((v - lo) / (hi - lo), 0.0, 1.0), map.gamma);
+  };
+
+  // Layout: row labels left, column labels below (slanted at 45° when they do not fit flat),
+  // a colour bar right.
+  size_t row_chars = 0, col_chars = 0;
+  for (const auto& s : map.row_labels) row_chars = std::max(row_chars, s.size());
+  for (const auto& s : map.col_labels) col_chars = std::max(col_chars, s.size());
+  const double colorbar_w = 90;
+  const double left = (chart.y.label.empty() ? 12 : 34) + row_chars * kCharWidth + 10;
+  const double top = chart.title.empty() ? 16 : 46;
+  const double avail_w = chart.width - left - colorbar_w - 16;
+  double cell = avail_w / static_cast<double>(cols);
+  bool slanted = col_chars * kCharWidth + 6 > cell;
+  double label_h = slanted ? col_chars * kCharWidth * 0.71 + 16 : 22;
+  const double bottom_margin = label_h + (chart.x.label.empty() ? 8 : 30);
+  cell = std::min(cell, (chart.height - top - bottom_margin) / static_cast<double>(rows));
+  TINYML_CHECK(cell >= 4,
+               "{}: {}x{} pixels leave {:.1f}-pixel cells for {} x {} cells; make the chart larger", fn,
+               chart.width, chart.height, cell, rows, cols);
+  slanted = col_chars * kCharWidth + 6 > cell;
+  const double grid_w = cell * static_cast<double>(cols), grid_h = cell * static_cast<double>(rows);
+  const double bottom = top + grid_h;
+
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
+      chart.width, chart.height);
+  out += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", chart.width, chart.height);
+  if (!chart.title.empty())
+    out += fmt::format(
+        "<text x=\"{}\" y=\"26\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{}</text>\n",
+        num(chart.width / 2.0), esc(chart.title));
+
+  // Cells, with their text in white on dark cells.
+  const double font = std::clamp(cell / 3.6, 7.0, 12.0);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) {
+      const double v = map.values[r * cols + c];
+      const double x = left + cell * static_cast<double>(c), y = top + cell * static_cast<double>(r);
+      const double t = std::isfinite(v) ? intensity(v) : 0.0;
+      out +=
+          fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"white\"/>\n",
+                      num(x), num(y), num(cell), num(cell), std::isfinite(v) ? blend(rgb, t) : "#bbbbbb");
+      if (!map.cell_text.empty() && !map.cell_text[r * cols + c].empty())
+        out += fmt::format(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"{}\" fill=\"{}\">{}</text>\n",
+            num(x + cell / 2), num(y + cell / 2 + font * 0.35), num(font), t > 0.55 ? "white" : "#222",
+            esc(map.cell_text[r * cols + c]));
+    }
+  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n",
+                     num(left), num(top), num(grid_w), num(grid_h));
+
+  for (size_t r = 0; r < rows; ++r)
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", num(left - 6),
+                       num(top + cell * (static_cast<double>(r) + 0.5) + 4), esc(map.row_labels[r]));
+  for (size_t c = 0; c < cols; ++c) {
+    const double cx = left + cell * (static_cast<double>(c) + 0.5);
+    if (slanted)
+      out += fmt::format("<text transform=\"translate({} {}) rotate(-45)\" text-anchor=\"end\">{}</text>\n",
+                         num(cx + 4), num(bottom + 10), esc(map.col_labels[c]));
+    else
+      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", num(cx),
+                         num(bottom + 16), esc(map.col_labels[c]));
+  }
+  const double label_bottom = bottom + (slanted ? col_chars * kCharWidth * 0.71 + 16 : 22);
+  if (!chart.x.label.empty())
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n",
+                       num(left + grid_w / 2), num(label_bottom + 14), esc(chart.x.label));
+  if (!chart.y.label.empty())
+    out += fmt::format(
+        "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" "
+        "font-size=\"13\">{}</text>\n",
+        num(top + grid_h / 2), esc(chart.y.label));
+
+  // Colour bar: thin slices from lo (bottom) to hi (top), ticks at nice values.
+  const double bx = left + grid_w + 18, bw = 14;
+  constexpr int kSlices = 64;
+  for (int i = 0; i < kSlices; ++i) {
+    const double t0 = static_cast<double>(i) / kSlices;
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"/>\n", num(bx),
+                       num(bottom - grid_h * (t0 + 1.0 / kSlices)), num(bw), num(grid_h / kSlices + 0.3),
+                       blend(rgb, std::pow(t0 + 0.5 / kSlices, map.gamma)));
+  }
+  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n",
+                     num(bx), num(top), num(bw), num(grid_h));
+  const std::vector<double> ticks = nice_ticks(lo, hi, 5);
+  const double tstep = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
+  for (double v : ticks) {
+    // The bar is linear in t, so a value sits at its fraction of the range.
+    const double py = bottom - grid_h * (v - lo) / (hi - lo);
+    out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#333\"/>\n", num(bx + bw),
+                       num(py), num(bx + bw + 4));
+    out += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", num(bx + bw + 7), num(py + 4),
+                       esc(tick_label(v, tstep, false)));
+  }
+  if (!map.scale_label.empty())
+    out += fmt::format(
+        "<text transform=\"translate({} {}) rotate(-90)\" text-anchor=\"middle\" "
+        "font-size=\"12\">{}</text>\n",
+        num(bx + bw + 60), num(top + grid_h / 2), esc(map.scale_label));
+  return out + "</svg>\n";
 }
 
 std::string scatter(const Chart& chart, const std::vector<Series>& series) {
