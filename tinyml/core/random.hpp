@@ -7,7 +7,7 @@
 namespace tinyml {
 
 // A seeded pseudo-random generator (mt19937_64). Distributions are written out here rather
-// than taken from <random> so that a seed gives the same numbers with every standard library.
+// than taken from `<random>` so that a seed gives the same numbers with every standard library.
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : engine_(seed) {}
