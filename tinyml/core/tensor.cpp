@@ -103,6 +103,9 @@ Tensor Tensor::arange(float start, float end, float step) {
                "Tensor::arange: need finite start/end and a non-zero step, got start={} end={} step={}",
                start, end, step);
   const double n = std::ceil((static_cast<double>(end) - start) / step);
+  // Checked in double: converting a count past int64's range to an integer is undefined.
+  TINYML_CHECK(n <= static_cast<double>(int64_t{1} << 40),
+               "Tensor::arange: start={} end={} step={} would make {:g} elements", start, end, step, n);
   const int64_t count = n > 0 ? static_cast<int64_t>(n) : 0;
   Tensor t = empty({count});
   for (int64_t i = 0; i < count; ++i) t.data()[i] = static_cast<float>(start + static_cast<double>(i) * step);
@@ -135,6 +138,8 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
 
 Tensor Tensor::from_data(const float* values, const Shape& shape) {
   Tensor t = empty(shape);
+  TINYML_CHECK(values != nullptr || t.numel() == 0, "Tensor::from_data: null pointer for shape {} ({} elements)",
+               shape_str(shape), t.numel());
   if (t.numel() > 0) std::memcpy(t.data(), values, static_cast<size_t>(t.numel()) * sizeof(float));
   return t;
 }
@@ -194,6 +199,9 @@ int64_t Tensor::wrap_dim(int64_t d, const char* fn, bool insertion) const {
 int64_t Tensor::size(int64_t d) const { return shape()[static_cast<size_t>(wrap_dim(d, "Tensor::size"))]; }
 
 bool Tensor::is_contiguous() const {
+  // An empty tensor has no element out of place, whatever its strides (as in PyTorch); without
+  // this, a fresh (3, 0, 4) tensor would count as strided and view() of it would throw.
+  if (numel() == 0) return true;
   // BEGIN SOLUTION 01: Tensor::is_contiguous: row-major without gaps (size-1 dims: any stride)
   const auto& s = shape();
   const auto& st = strides();
@@ -321,6 +329,7 @@ Tensor Tensor::detach() const {
 // ---------------------------------------------------------------- in-place ops
 
 Tensor& Tensor::fill_(float value) {
+  need(impl_, "Tensor::fill_");
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},
                           [&](std::array<int64_t, 1> off, int64_t n, std::array<int64_t, 1> st) {
@@ -380,6 +389,7 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
 }
 
 Tensor& Tensor::mul_(float value) {
+  need(impl_, "Tensor::mul_");
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},
                           [&](std::array<int64_t, 1> off, int64_t n, std::array<int64_t, 1> st) {
@@ -389,6 +399,7 @@ Tensor& Tensor::mul_(float value) {
 }
 
 Tensor& Tensor::clamp_(float lo, float hi) {
+  need(impl_, "Tensor::clamp_");
   TINYML_CHECK(lo <= hi, "Tensor::clamp_: lo {} > hi {}", lo, hi);
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},

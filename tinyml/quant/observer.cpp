@@ -129,6 +129,7 @@ void Observer::observe(const Tensor& x) {
 
 ObservedRange Observer::range() const {
   TINYML_CHECK(count_ > 0, "{}::range: calibration saw no data (observe() was never called)", kind_);
+  const std::lock_guard<std::mutex> lock(cache_mutex_);
   if (!cached_) cached_ = compute_range();
   return *cached_;
 }
@@ -241,7 +242,12 @@ void PerChannelMinMaxObserver::observe_batch(const Batch& b) {
   TINYML_CHECK(t.dim() >= 1,
                "PerChannelMinMaxObserver::observe: needs at least one dimension for channel axis {}, got shape {}",
                spec().axis, shape_str(t.shape()));
-  const int64_t axis = t.wrap_dim(spec().axis, "PerChannelMinMaxObserver::observe");
+  const int64_t dim = t.dim();
+  TINYML_CHECK(spec().axis >= -dim && spec().axis < dim,
+               "PerChannelMinMaxObserver::observe: channel axis {} is out of range for a tensor of shape {} "
+               "(expected {} <= axis < {})",
+               spec().axis, shape_str(t.shape()), -dim, dim);
+  const int64_t axis = spec().axis < 0 ? spec().axis + dim : spec().axis;
   const int64_t channels = t.size(axis);
   if (!mins_.empty()) {
     TINYML_CHECK(axis == resolved_axis_ && channels == static_cast<int64_t>(mins_.size()),

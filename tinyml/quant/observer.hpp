@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,9 @@ class Observer {
   float max_ = 0.0f;
   // range() may run a search over candidate ranges; qparams() and range() share its result.
   mutable std::optional<ObservedRange> cached_;
+  // Guards cached_, so that const calls (range(), qparams()) may run from several threads at once,
+  // like every const member of the library. observe() and reset() still need exclusive access.
+  mutable std::mutex cache_mutex_;
 };
 
 // One pass over n contiguous floats: extremes, exact zeros and non-finite values (NaN, ±Inf).
