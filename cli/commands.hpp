@@ -2,7 +2,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cmath>
+#include <system_error>
 #include <string>
 
 namespace tinyml::cli {
@@ -34,8 +36,10 @@ inline CLI::Validator positive_number() {
 inline CLI::Validator int_at_least(long long lo) {
   return CLI::Validator(
       [lo](std::string& s) -> std::string {
+        // from_chars, not CLI11's cast, which clamps an out-of-range number to the largest value.
         long long v = 0;
-        if (CLI::detail::lexical_cast(s, v) && v >= lo) return {};
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc() && end == s.data() + s.size() && v >= lo) return {};
         return "must be an integer >= " + std::to_string(lo) + ", got '" + s + "'";
       },
       "INT>=" + std::to_string(lo));

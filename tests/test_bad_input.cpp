@@ -485,7 +485,8 @@ TEST(BadInput, CliValidatorsNameTheValueAndTheExpectation) {
   };
   for (const char* bad : {"-1", "0", "nan", "inf", "1e400", "abc", ""})
     check(tinyml::cli::positive_number(), bad, std::string("must be a number > 0, got '") + bad + "'");
-  for (const char* bad : {"0", "-3", "3.7", "x", ""})
+  // 99999999999999999999 does not fit in 64 bits: rejected, not clamped to the largest value.
+  for (const char* bad : {"0", "-3", "3.7", "x", "", "99999999999999999999", "7 "})
     check(tinyml::cli::int_at_least(1), bad, std::string("must be an integer >= 1, got '") + bad + "'");
   for (const char* bad : {"1", "1.5", "-0.1", "nan"})
     check(tinyml::cli::fraction_below_one(), bad, std::string("must be a number in [0, 1), got '") + bad + "'");

@@ -1,7 +1,10 @@
 // sgemm: the BLAS path (gemm and the M = 1 gemv path, all transposes) against the reference loop.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "tinyml/core/error.hpp"
@@ -43,4 +46,23 @@ TEST(Sgemm, ReportsItsBackend) {
   }
   kernels::set_num_threads(1);
   EXPECT_EQ(kernels::num_threads(), 1);
+}
+
+// OpenMP keeps its thread count per thread, so a count set on the main thread does not reach a
+// thread started later by itself; set_num_threads must (docs/threads.md).
+TEST(Kernels, ThreadRequestReachesNewThreads) {
+  const int before = tinyml::kernels::num_threads();
+  tinyml::kernels::set_num_threads(3);
+  int seen = 0;
+  std::thread worker([&] {
+    omp_set_num_threads(5);  // as if OMP_NUM_THREADS said otherwise for this thread
+    std::vector<float> a(4 * 3, 1.0f), b(3 * 2, 1.0f), c(4 * 2, 0.0f);
+    tinyml::kernels::sgemm_using(tinyml::kernels::SgemmBackend::OneDNN, false, false, 4, 2, 3, 1.0f, a.data(), 3,
+                                 b.data(), 2, 0.0f, c.data(), 2);
+    seen = omp_get_max_threads();
+    EXPECT_EQ(c[0], 3.0f);
+  });
+  worker.join();
+  EXPECT_EQ(seen, 3);
+  tinyml::kernels::set_num_threads(before);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/kernels/sgemm.hpp"
 
 namespace tinyml::kernels {
 
@@ -80,6 +81,7 @@ dnnl_status_t onednn_call(int64_t M, int64_t N, int64_t K, const TA* A, int64_t 
   // Offsets ao = bo = 0 and a fixed ('F') C offset of 0: the kernel computes only Σ qa·qb,
   // zero points are applied afterwards by zero_point_correct.
   const char tb = trans_b ? 'T' : 'N';
+  apply_thread_request();
   if constexpr (std::is_same_v<TA, uint8_t>)
     return dnnl_gemm_u8s8s32('N', tb, 'F', M, N, K, 1.0f, A, lda, 0, B, ldb, 0, 0.0f, C, ldc, kZero);
   else

@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <string_view>
 #include <thread>
@@ -68,6 +69,7 @@ void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, in
     return;
   }
   if (backend == SgemmBackend::OneDNN) {
+    apply_thread_request();
     const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
                                         beta, C, ldc);
     TINYML_CHECK(st == dnnl_success, "sgemm: oneDNN failed with status {} for M={} N={} K={}", static_cast<int>(st),
@@ -97,17 +99,32 @@ SgemmBackend sgemm_backend() {
 
 const char* to_string(SgemmBackend b) { return b == SgemmBackend::OneDNN ? "oneDNN" : "OpenBLAS"; }
 
+namespace {
+// The count set_num_threads asked for; 0 until it is called (the libraries' own defaults).
+std::atomic<int> g_threads{0};
+}  // namespace
+
 void set_num_threads(int n) {
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  openblas_set_num_threads(n);
-  omp_set_num_threads(n);  // oneDNN's threads (Debian builds it with OpenMP)
+  g_threads.store(n, std::memory_order_relaxed);
+  openblas_set_num_threads(n);  // process-wide
+  apply_thread_request();
+}
+
+void apply_thread_request() {
+  // omp_set_num_threads sets the calling thread's count only, and a thread the user starts
+  // begins with OMP_NUM_THREADS; so every thread that is about to enter oneDNN (which Debian
+  // builds with OpenMP) applies the request first. The check costs a few nanoseconds.
+  const int n = g_threads.load(std::memory_order_relaxed);
+  if (n > 0 && omp_get_max_threads() != n) omp_set_num_threads(n);
 }
 
 int num_threads() { return openblas_get_num_threads(); }
 
 std::string blas_info() {
-  return fmt::format("sgemm: {} (OpenBLAS core {}, {} threads{})", to_string(sgemm_backend()),
-                     openblas_get_corename(), openblas_get_num_threads(),
+  const int threads = openblas_get_num_threads();
+  return fmt::format("sgemm: {} (OpenBLAS core {}, {} thread{}{})", to_string(sgemm_backend()),
+                     openblas_get_corename(), threads, threads == 1 ? "" : "s",
                      narrow_openblas() ? "; narrower than this CPU" : "");
 }
 

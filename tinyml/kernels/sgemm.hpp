@@ -31,8 +31,12 @@ const char* to_string(SgemmBackend b);
 // True when OpenBLAS runs AVX2-era kernels on a CPU with AVX-512.
 bool narrow_openblas();
 
-// Threads used by the kernels (OpenBLAS and oneDNN). n <= 0 means "all cores".
+// Threads used by the kernels (OpenBLAS and oneDNN). n <= 0 means "all cores". Applies to every
+// thread of the process, including threads started later.
 void set_num_threads(int n);
+// Makes the calling thread's OpenMP count what set_num_threads asked for (nothing if it was never
+// called). The kernels call it before entering oneDNN; OpenMP keeps the count per thread.
+void apply_thread_request();
 int num_threads();
 
 // "sgemm: oneDNN (OpenBLAS core Haswell, 2 threads; ...)" — printed by `tinyml bench` and the demo.
