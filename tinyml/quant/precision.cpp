@@ -235,6 +235,23 @@ double mean_relative_error(const Tensor& reference, const Tensor& approx) {
   return mag == 0.0 ? std::numeric_limits<double>::infinity() : err / mag;
 }
 
+double snr_db(const Tensor& w, const Tensor& w_hat) {
+  TINYML_CHECK(w.defined() && w_hat.defined() && w.shape() == w_hat.shape(),
+               "snr_db: needs two tensors of one shape, got {} and {}",
+               w.defined() ? shape_str(w.shape()) : "undefined",
+               w_hat.defined() ? shape_str(w_hat.shape()) : "undefined");
+  const std::vector<float> a = w.to_vector(), b = w_hat.to_vector();
+  double signal = 0.0, noise = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i], d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+    signal += x * x;
+    noise += d * d;
+  }
+  if (noise == 0.0) return std::numeric_limits<double>::infinity();
+  if (signal == 0.0) return -std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal / noise);
+}
+
 // ---------------------------------------------------------------------------------------------
 // analyze_layer_precision
 

@@ -10,7 +10,6 @@
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/nn/module.hpp"
 #include "tinyml/quant/qparams.hpp"
-#include "tinyml/quant/quantize_model.hpp"  // snr_db
 
 namespace tinyml::quant {
 
@@ -53,9 +52,9 @@ double mean_abs_error(const Tensor& reference, const Tensor& approx);
 // small values to 0, an elementwise relative error of 1 however small they are).
 // 0 when both are all zero; +Inf when only the reference is.
 double mean_relative_error(const Tensor& reference, const Tensor& approx);
-// snr_db(reference, approx): signal-to-noise ratio 10·log10(Σ reference² / Σ (approx − reference)²)
-// in dB, +Inf when the approximation is exact — declared with quantize_model (quantize_model.hpp),
-// which reports it per layer.
+// Signal-to-noise ratio 10·log10(Σ reference² / Σ (approx − reference)²) in dB: +Inf when the
+// approximation is exact, −Inf for an all-zero reference with an error.
+double snr_db(const Tensor& reference, const Tensor& approx);
 
 // ---- one layer in one format ----
 struct PrecisionReport {

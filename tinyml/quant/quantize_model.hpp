@@ -10,6 +10,7 @@
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/nn/module.hpp"
 #include "tinyml/nn/sequential.hpp"
+#include "tinyml/quant/precision.hpp"  // snr_db, reported per layer
 #include "tinyml/quant/qparams.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
 
@@ -81,8 +82,6 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
 QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps = 100,
                                   float min_ratio = 0.3f, const Tensor& input_moment = Tensor());
 
-// 10·log10(Σw² / Σ(w − ŵ)²): +Inf when ŵ equals w, −Inf for an all-zero w with an error.
-double snr_db(const Tensor& w, const Tensor& w_hat);
 
 // Bytes a model really holds: 4 per element of every fp32 parameter and buffer (each tensor
 // counted once), plus QuantizedLinear::memory_usage().total() of every quantized layer.
