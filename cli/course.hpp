@@ -118,6 +118,10 @@ std::vector<TestResult> parse_junit(std::string_view xml);
 // where TINYML_TODO's "TODO NN: ..." shows up) or the first assertion failure with its message.
 std::string failure_reason(std::string_view output);
 
+// `s` on one line: newlines and tabs become spaces, runs of spaces one, the ends trimmed; cut to
+// `limit` characters with "..." at the end.
+std::string one_line(std::string s, size_t limit = 240);
+
 // ---------------------------------------------------------------- running and grading
 
 inline constexpr double kPointsPerModule = 10.0;

@@ -1,4 +1,22 @@
-# Compile flags for tinyml's own targets: warnings are errors, optional -march=native and sanitizers.
+# Compile flags for tinyml's own targets: warnings are errors, optional -march=native, sanitizers
+# and libFuzzer coverage (docs/hardening.md describes the sanitizer build).
+if(TINYML_FUZZ AND NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "TINYML_FUZZ needs clang (libFuzzer ships with it), not ${CMAKE_CXX_COMPILER_ID}; "
+                      "configure with -DCMAKE_CXX_COMPILER=clang++-14 (scripts/fuzz.sh does)")
+endif()
+if(TINYML_FUZZ AND NOT TINYML_SANITIZE)
+  # Without the sanitizers a fuzzer only sees crashes, not silent out-of-bounds reads; and the
+  # sanitizer runtime is what provides the coverage callbacks to the programs that are not fuzzers.
+  message(FATAL_ERROR "TINYML_FUZZ needs TINYML_SANITIZE=ON")
+endif()
+
+# Reports must point at a line: a sanitizer build keeps line tables (cheap) in every build type.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  set(TINYML_LINE_TABLES -gline-tables-only)
+else()
+  set(TINYML_LINE_TABLES -g1)
+endif()
+
 function(tinyml_target_flags target)
   # -fno-math-errno lets loops with sqrt vectorize (errno is never read).
   target_compile_options(${target} PRIVATE -Wall -Wextra -fno-math-errno)
@@ -8,9 +26,33 @@ function(tinyml_target_flags target)
   if(TINYML_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
+  get_target_property(type ${target} TYPE)
   if(TINYML_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
-                                              -fno-sanitize-recover=undefined)
+    # Every report stops the program (-fno-sanitize-recover): a test that triggers undefined
+    # behaviour fails instead of printing a line nobody reads.
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+                                              -fno-omit-frame-pointer ${TINYML_LINE_TABLES})
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      # The instrumentation keeps `#pragma omp simd` loops from vectorizing, which clang reports
+      # as an error under -Werror; the pragma is about speed, which this build does not measure.
+      target_compile_options(${target} PRIVATE -Wno-pass-failed)
+    endif()
+    if(type STREQUAL "EXECUTABLE")
+      # Tests, examples and the programs' main files spend their time in the library, which keeps
+      # the build type's optimization; at -O0 they compile in about 60 % of the time, which is
+      # most of what the sanitizer pass in CI costs.
+      target_compile_options(${target} PRIVATE -O0)
+    endif()
+    if(type STREQUAL "STATIC_LIBRARY")
+      # Programs of another project that link this instrumented archive need the runtimes too.
+      target_link_options(${target} INTERFACE $<BUILD_INTERFACE:-fsanitize=address,undefined>)
+    endif()
+  endif()
+  if(TINYML_FUZZ AND type STREQUAL "STATIC_LIBRARY")
+    # Coverage feedback for libFuzzer in the code under test. Programs that are not fuzzers get the
+    # coverage callbacks as no-ops from the sanitizer runtime, so one build serves both the tests
+    # and the fuzz targets (tests/fuzz adds -fsanitize=fuzzer to those).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -307,6 +309,67 @@ TEST_F(ModelFile, SavingRefusesWhatItCannotRepresent) {
   EXPECT_THAT([&] { io::save(*q, path("q.safetensors")); },
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("use io::save_model")));
   EXPECT_FALSE(fs::exists(path("q.safetensors")));
+}
+
+// Found by the fuzz targets and the sanitizer build (docs/hardening.md); each was a crash or
+// undefined behaviour before its fix.
+TEST_F(ModelFile, FromBytesReadsWhatLoadModelReads) {
+  Generator gen(6);
+  auto model = mlp({4, 3, 2}, gen);
+  quantize_model(*model, QuantConfig{});
+  io::save_model(*model, path("m.safetensors"));
+  std::ifstream in(path("m.safetensors"), std::ios::binary);
+  const std::vector<uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+  std::map<std::string, std::string> meta;
+  auto loaded = io::load_model_bytes(bytes, &meta);
+  EXPECT_TRUE(io::is_model_file(meta));
+  const Tensor x = Tensor::randn({5, 4}, gen);
+  EXPECT_EQ(run(*loaded, x).to_vector(), run(*io::load_model(path("m.safetensors")), x).to_vector());
+  const std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
+  EXPECT_THAT([&] { io::load_model_bytes(cut); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("read_safetensors_bytes")));
+  auto plain = mlp({2, 2}, gen);
+  io::save(*plain, path("sd.safetensors"));
+  std::ifstream sd_in(path("sd.safetensors"), std::ios::binary);
+  const std::vector<uint8_t> sd(std::istreambuf_iterator<char>(sd_in), {});
+  EXPECT_THAT([&] { io::load_model_bytes(sd); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("load_model_bytes: the metadata has no")));
+}
+
+TEST_F(ModelFile, DeeplyNestedModuleListIsRefusedNotAStackOverflow) {
+  Generator gen(7);
+  const std::string file = path("m.safetensors");
+  io::save_model(*mlp({3, 2}, gen), file);
+  // 100 000 nested arrays: printing them in the error message (json::dump recurses per level)
+  // overflowed the stack. Nesting is now limited to 64 levels while parsing.
+  const auto nested = [](size_t depth) {
+    return [depth](io::SafetensorsFile& f) {
+      f.metadata.insert_or_assign(io::kModulesKey, std::string(depth, '[') + std::string(depth, ']'));
+    };
+  };
+  expect_refused(file, nested(100000), "nests arrays and objects more than 64 deep");
+  expect_refused(file, nested(65), "more than 64 deep");
+  // 64 levels parse; the outer array's first entry is then not an object.
+  expect_refused(file, nested(64), "entry 0 of 'tinyml.modules' is not an object");
+}
+
+TEST_F(ModelFile, OutOfRangeNumbersAreRefusedBeforeNarrowing) {
+  Generator gen(8);
+  auto model = mlp({6, 5, 3}, gen);
+  QuantConfig c;
+  c.mode = QuantMode::Static;
+  quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
+  const std::string file = path("m.safetensors");
+  io::save_model(*model, file);
+  // 2^32 + 8 became 8 bits when narrowed to int before the range check.
+  expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["spec"]["bits"] = 4294967304LL; }),
+                 "bits must be in 2..8, got 4294967304");
+  // A double beyond float's range was converted to float (undefined behaviour) for Dropout's p.
+  auto with_dropout = std::make_shared<Sequential>(std::make_shared<Dropout>(0.5f));
+  const std::string dfile = path("d.safetensors");
+  io::save_model(*with_dropout, dfile);
+  expect_refused(dfile, edit_modules([](json& m) { m[1]["p"] = 1e300; }), "\"p\" = 1e+300 is out of range");
+  expect_refused(dfile, edit_modules([](json& m) { m[1]["p"] = 1.5; }), "must be in [0, 1]");
 }
 
 }  // namespace

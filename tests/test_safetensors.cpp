@@ -452,3 +452,30 @@ TEST_F(SafetensorsTest, StateDictRejectsForeignContent) {
     EXPECT_THAT(e.what(), HasSubstr("format_version '2'"));
   }
 }
+
+// Found by the fuzz targets (docs/hardening.md): a header of a few hundred thousand nested
+// brackets overflowed the stack when the error message printed it (json::dump recurses).
+TEST(Safetensors, DeeplyNestedHeaderIsRefusedNotAStackOverflow) {
+  const auto nested = [](size_t depth) {
+    return make_file("{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}", {});
+  };
+  expect_rejected(nested(200000), "nests arrays and objects more than 64 deep");
+  // The header object is level 1, so 63 arrays inside it still parse (and the entry is refused).
+  expect_rejected(nested(64), "more than 64 deep");
+  expect_rejected(nested(63), "the header entry of tensor 'x' is not an object");
+  expect_rejected(
+      make_file("{\"__metadata__\":{\"k\":" + std::string(70, '[') + std::string(70, ']') + "}}", {}),
+      "more than 64 deep");
+}
+
+TEST_F(SafetensorsTest, StateDictFromBytesReadsWhatTheFileReaderReads) {
+  tinyml::io::save_state_dict({{"w", Tensor({{1, 2}, {3, 4}})}}, path("sd.safetensors"));
+  const Bytes bytes = read_bytes(path("sd.safetensors"));
+  const auto sd = tinyml::io::load_state_dict_bytes(bytes);
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd.at("w").shape(), (Shape{2, 2}));
+  EXPECT_EQ(sd.at("w").to_vector(), (std::vector<float>{1, 2, 3, 4}));
+  const Bytes i8 = serialize_safetensors({{"q", "I8", {2}, {1, 2}}});
+  EXPECT_THAT([&] { tinyml::io::load_state_dict_bytes(i8); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("load_state_dict_bytes: tensor 'q' has dtype I8")));
+}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -150,14 +151,13 @@ struct Writer {
 // ---- reading ----
 
 struct Reader {
-  std::string path;
+  std::string src;  // "load_model('<path>')" or "load_model_bytes", the prefix of every message
   const SafetensorsFile& file;
   std::set<std::string> used;
 
   template <class... Args>
   [[noreturn]] void fail(const std::string& entry, fmt::format_string<Args...> f, Args&&... args) const {
-    throw Error(fmt::format("load_model('{}'): module '{}': {}", path, entry,
-                            fmt::format(f, std::forward<Args>(args)...)));
+    throw Error(fmt::format("{}: module '{}': {}", src, entry, fmt::format(f, std::forward<Args>(args)...)));
   }
 
   const json& field(const json& e, const std::string& name, const char* key) const {
@@ -209,7 +209,10 @@ struct Reader {
   quant::QuantSpec parse_spec(const json& j, const std::string& name) const {
     if (!j.is_object()) fail(name, "a spec must be an object, got {}", j.dump());
     quant::QuantSpec s;
-    s.bits = static_cast<int>(get_int(j, name, "bits"));
+    // Checked before the narrowing to int, which would turn 2^32 + 8 into 8.
+    const int64_t bits = get_int(j, name, "bits");
+    if (bits < 2 || bits > 8) fail(name, "bits must be in 2..8, got {}", bits);
+    s.bits = static_cast<int>(bits);
     const std::string scheme = get_string(j, name, "scheme");
     if (scheme == "affine")
       s.scheme = quant::Scheme::Affine;
@@ -226,7 +229,6 @@ struct Reader {
       fail(name, "unknown granularity '{}' (expected per-tensor or per-channel)", gran);
     s.axis = get_int(j, name, "axis");
     s.is_signed = get_bool(j, name, "signed");
-    if (s.bits < 2 || s.bits > 8) fail(name, "bits must be in 2..8, got {}", s.bits);
     return s;
   }
 
@@ -329,8 +331,11 @@ struct Reader {
     if (type == "Dropout") {
       const json& p = field(e, name, "p");
       if (!p.is_number()) fail(name, "\"p\" must be a number, got {}", p.dump());
+      // A double outside float's range does not convert to float (undefined behaviour).
+      const auto pd = p.get<double>();
+      if (!(std::fabs(pd) <= std::numeric_limits<float>::max())) fail(name, "\"p\" = {} is out of range", pd);
       try {
-        return std::make_shared<nn::Dropout>(p.get<float>());
+        return std::make_shared<nn::Dropout>(static_cast<float>(pd));
       } catch (const Error& err) {
         fail(name, "{}", err.what());
       }
@@ -343,12 +348,12 @@ struct Reader {
   }
 };
 
-void check_format(const std::map<std::string, std::string>& meta, const std::string& path) {
+void check_format(const std::map<std::string, std::string>& meta, const std::string& src) {
   const auto f = meta.find("format");
   const auto v = meta.find("format_version");
   TINYML_CHECK(f != meta.end() && f->second == kFormat && v != meta.end() && v->second == kFormatVersion,
-               "load_model('{}'): expected metadata format '{}' version '{}', got format '{}' version '{}'",
-               path, kFormat, kFormatVersion, f == meta.end() ? "missing" : f->second,
+               "{}: expected metadata format '{}' version '{}', got format '{}' version '{}'", src, kFormat,
+               kFormatVersion, f == meta.end() ? "missing" : f->second,
                v == meta.end() ? "missing" : v->second);
 }
 
@@ -373,37 +378,47 @@ void save_model(const nn::Sequential& model, const std::string& path,
   write_safetensors(path, w.records, meta);
 }
 
-std::shared_ptr<nn::Sequential> load_model(const std::string& path,
-                                           std::map<std::string, std::string>* metadata) {
-  const SafetensorsFile file = read_safetensors(path);
-  check_format(file.metadata, path);
+namespace {
+
+std::shared_ptr<nn::Sequential> model_of(const SafetensorsFile& file, const std::string& src,
+                                         std::map<std::string, std::string>* metadata) {
+  check_format(file.metadata, src);
   const auto it = file.metadata.find(kModulesKey);
-  TINYML_CHECK(
-      it != file.metadata.end(),
-      "load_model('{}'): the metadata has no '{}', so the file holds no model structure (a state dict "
-      "written by save_state_dict loads into a model you build with io::load)",
-      path, kModulesKey);
+  TINYML_CHECK(it != file.metadata.end(),
+               "{}: the metadata has no '{}', so the file holds no model structure (a state dict "
+               "written by save_state_dict loads into a model you build with io::load)",
+               src, kModulesKey);
   json modules;
   try {
-    modules = json::parse(it->second);
+    // A valid tree nests 4 deep (list, entry, qparams, spec); dump(), used in the error messages
+    // below, recurses once per level, so deeper nesting is refused before it can overflow the stack.
+    constexpr int kMaxDepth = 64;
+    int depth = 0;
+    const json::parser_callback_t limit_depth = [&](int, json::parse_event_t ev, json&) {
+      if (ev == json::parse_event_t::array_start || ev == json::parse_event_t::object_start) {
+        TINYML_CHECK(++depth <= kMaxDepth, "{}: '{}' nests arrays and objects more than {} deep", src,
+                     kModulesKey, kMaxDepth);
+      } else if (ev == json::parse_event_t::array_end || ev == json::parse_event_t::object_end) {
+        --depth;
+      }
+      return true;
+    };
+    modules = json::parse(it->second, limit_depth);
   } catch (const json::exception& e) {
-    throw Error(fmt::format("load_model('{}'): '{}' is not valid JSON: {}", path, kModulesKey, e.what()));
+    throw Error(fmt::format("{}: '{}' is not valid JSON: {}", src, kModulesKey, e.what()));
   }
-  TINYML_CHECK(modules.is_array() && !modules.empty(),
-               "load_model('{}'): '{}' must be a non-empty JSON array, got {}", path, kModulesKey,
-               modules.type_name());
+  TINYML_CHECK(modules.is_array() && !modules.empty(), "{}: '{}' must be a non-empty JSON array, got {}", src,
+               kModulesKey, modules.type_name());
 
-  Reader r{path, file, {}};
+  Reader r{src, file, {}};
   std::map<std::string, std::shared_ptr<nn::Sequential>> containers;
   std::shared_ptr<nn::Sequential> root;
   std::set<std::string> names;
   for (size_t i = 0; i < modules.size(); ++i) {
     const json& e = modules[i];
-    TINYML_CHECK(e.is_object(), "load_model('{}'): entry {} of '{}' is not an object: {}", path, i,
-                 kModulesKey, e.dump());
+    TINYML_CHECK(e.is_object(), "{}: entry {} of '{}' is not an object: {}", src, i, kModulesKey, e.dump());
     const auto n = e.find("name");
-    TINYML_CHECK(n != e.end() && n->is_string(), "load_model('{}'): entry {} has no string \"name\": {}",
-                 path, i, e.dump());
+    TINYML_CHECK(n != e.end() && n->is_string(), "{}: entry {} has no string \"name\": {}", src, i, e.dump());
     const std::string name = n->get<std::string>();
     const std::string type = r.get_string(e, name, "type");
     if (i == 0) {
@@ -435,11 +450,23 @@ std::shared_ptr<nn::Sequential> load_model(const std::string& path,
   }
   for (const TensorRecord& t : file.tensors)
     TINYML_CHECK(r.used.count(t.name) != 0,
-                 "load_model('{}'): tensor '{}' belongs to no module of '{}' (a file that does not match its "
+                 "{}: tensor '{}' belongs to no module of '{}' (a file that does not match its "
                  "metadata)",
-                 path, t.name, kModulesKey);
+                 src, t.name, kModulesKey);
   if (metadata != nullptr) *metadata = file.metadata;
   return root;
+}
+
+}  // namespace
+
+std::shared_ptr<nn::Sequential> load_model(const std::string& path,
+                                           std::map<std::string, std::string>* metadata) {
+  return model_of(read_safetensors(path), fmt::format("load_model('{}')", path), metadata);
+}
+
+std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
+                                                 std::map<std::string, std::string>* metadata) {
+  return model_of(read_safetensors_bytes(bytes), "load_model_bytes", metadata);
 }
 
 bool is_model_file(const std::map<std::string, std::string>& metadata) {

@@ -2,8 +2,10 @@
 // without the code that built it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "tinyml/nn/sequential.hpp"
@@ -41,6 +43,9 @@ void save_model(const nn::Sequential& model, const std::string& path,
 // entry. When `metadata` is given it receives the file's whole __metadata__.
 std::shared_ptr<nn::Sequential> load_model(const std::string& path,
                                            std::map<std::string, std::string>* metadata = nullptr);
+// The same reader on a file's bytes in memory (tests and fuzzing); errors name "load_model_bytes".
+std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
+                                                 std::map<std::string, std::string>* metadata = nullptr);
 
 // True when the file's metadata holds a module tree (a file written by save_model).
 bool is_model_file(const std::map<std::string, std::string>& metadata);

@@ -50,26 +50,38 @@ void save_state_dict(const nn::StateDict& state, const std::string& path,
   write_safetensors(path, records, meta);
 }
 
-nn::StateDict load_state_dict(const std::string& path) {
-  const SafetensorsFile file = read_safetensors(path);
+namespace {
+
+// `src` names the caller in messages: "load_state_dict('<path>')" or "load_state_dict_bytes".
+nn::StateDict state_dict_of(const SafetensorsFile& file, const std::string& src) {
   const auto fmt_it = file.metadata.find("format");
   if (fmt_it != file.metadata.end() && fmt_it->second == kFormat) {
     const auto ver = file.metadata.find("format_version");
     TINYML_CHECK(ver != file.metadata.end() && ver->second == kFormatVersion,
-                 "load_state_dict('{}'): tinyml format_version '{}' is not supported (expected '{}')", path,
+                 "{}: tinyml format_version '{}' is not supported (expected '{}')", src,
                  ver == file.metadata.end() ? "missing" : ver->second, kFormatVersion);
   }
   nn::StateDict state;
   for (const TensorRecord& r : file.tensors) {
     TINYML_CHECK(r.dtype == "F32",
-                 "load_state_dict('{}'): tensor '{}' has dtype {}; a float state dict holds only F32 "
+                 "{}: tensor '{}' has dtype {}; a float state dict holds only F32 "
                  "(quantized models have their own loader)",
-                 path, r.name, r.dtype);
+                 src, r.name, r.dtype);
     Tensor t = Tensor::empty(r.shape);
     if (!r.bytes.empty()) std::memcpy(t.data(), r.bytes.data(), r.bytes.size());
     state.emplace(r.name, std::move(t));
   }
   return state;
+}
+
+}  // namespace
+
+nn::StateDict load_state_dict(const std::string& path) {
+  return state_dict_of(read_safetensors(path), fmt::format("load_state_dict('{}')", path));
+}
+
+nn::StateDict load_state_dict_bytes(std::span<const uint8_t> bytes) {
+  return state_dict_of(read_safetensors_bytes(bytes), "load_state_dict_bytes");
 }
 
 namespace {

@@ -1,7 +1,9 @@
 // Saving and loading float models: a StateDict (or a Module's) as F32 tensors in a .safetensors file.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 
 #include "tinyml/nn/module.hpp"
@@ -18,6 +20,8 @@ void save_state_dict(const nn::StateDict& state, const std::string& path,
 // A file whose metadata names a different tinyml format_version, or that holds another dtype,
 // is refused with an error naming the tensor.
 nn::StateDict load_state_dict(const std::string& path);
+// The same reader on a file's bytes in memory (tests and fuzzing); errors name "load_state_dict_bytes".
+nn::StateDict load_state_dict_bytes(std::span<const uint8_t> bytes);
 
 // save_state_dict(module.state_dict(), path) with "module": module.type_name() in the metadata.
 void save(const nn::Module& module, const std::string& path);

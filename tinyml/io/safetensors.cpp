@@ -180,16 +180,29 @@ struct Entry {
   uint64_t end = 0;
 };
 
+// Deeper than any valid header (3 levels: the header, a tensor's entry, its shape). nlohmann parses
+// without recursion but dump(), used in error messages, recurses once per level: a header of a
+// few hundred thousand nested brackets overflowed the stack.
+constexpr int kMaxJsonDepth = 64;
+
 json parse_header(std::string_view text, const std::string& src) {
   // nlohmann keeps the last of duplicate keys silently; a callback sees every key, so duplicates
   // (two tensors of one name) are caught. One set of keys per open object.
   std::vector<std::set<std::string>> open;
+  int depth = 0;
   const json::parser_callback_t cb = [&](int, json::parse_event_t ev, json& v) {
     switch (ev) {
+      case json::parse_event_t::array_start:
       case json::parse_event_t::object_start:
-        open.emplace_back();
+        TINYML_CHECK(++depth <= kMaxJsonDepth, "{}: the header nests arrays and objects more than {} deep",
+                     src, kMaxJsonDepth);
+        if (ev == json::parse_event_t::object_start) open.emplace_back();
+        break;
+      case json::parse_event_t::array_end:
+        --depth;
         break;
       case json::parse_event_t::object_end:
+        --depth;
         if (!open.empty()) open.pop_back();
         break;
       case json::parse_event_t::key: {

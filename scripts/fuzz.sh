@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (build-asan/: clang-14, ASan + UBSan) and fuzzes each one for a
+# bounded time, starting from a scratch copy of its seed corpus (tests/fuzz/corpus/<target>/, which
+# is never modified). Fails if any target crashes, leaks, trips a sanitizer, breaks one of its
+# invariants, times out on one input or runs out of memory. docs/hardening.md has the details.
+# Usage: scripts/fuzz.sh [seconds per target, default 60] [target...]   (targets: idx safetensors
+#        model_file cli parse_arch; default all)
+# Env:   FUZZ_JOBS    targets fuzzed at once (default: the number of cores)
+#        FUZZ_RSS_MB  memory limit per target in MB (default 2048)
+#        FUZZ_NO_BUILD=1  use build-asan/ as it is (scripts/test.sh has just built it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_TARGET="${1:-60}"
+shift || true
+TARGETS=("$@")
+if ((${#TARGETS[@]} == 0)); then
+  for f in tests/fuzz/fuzz_*.cpp; do
+    t=$(basename "$f" .cpp)
+    TARGETS+=("${t#fuzz_}")
+  done
+fi
+JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+RSS_MB="${FUZZ_RSS_MB:-2048}"
+
+if [[ "${FUZZ_NO_BUILD:-0}" != "1" ]]; then
+  bash scripts/setup.sh --sanitize --target tinyml_fuzz
+fi
+
+# Reports stop the program at once; leaks count. The fuzzers are single-threaded, and so are the
+# kernels they reach.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1:report_error_type=1}"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+if [[ -x /usr/lib/llvm-14/bin/llvm-symbolizer ]]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
+fi
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/tinyml-fuzz.XXXXXX")
+echo "fuzzing ${TARGETS[*]} for ${SECONDS_PER_TARGET} s each, ${JOBS} at a time, in ${SCRATCH}"
+
+run_one() {
+  local t=$1 dir="$SCRATCH/$1"
+  mkdir -p "$dir/artifacts"
+  cp -r "tests/fuzz/corpus/$t" "$dir/corpus"
+  # -timeout: one input running that long is a finding (a hang), as is going over -rss_limit_mb.
+  "build-asan/bin/fuzz_$t" "$dir/corpus" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb="$RSS_MB" \
+    -timeout=25 -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
+    >"$dir/log" 2>&1
+}
+
+declare -A PID
+for t in "${TARGETS[@]}"; do
+  if [[ ! -d "tests/fuzz/corpus/$t" || ! -x "build-asan/bin/fuzz_$t" ]]; then
+    echo "fuzz.sh: unknown target '$t' (no tests/fuzz/corpus/$t or build-asan/bin/fuzz_$t)" >&2
+    exit 2
+  fi
+  while (($(jobs -rp | wc -l) >= JOBS)); do wait -n || true; done
+  run_one "$t" &
+  PID[$t]=$!
+done
+
+failed=()
+printf '%-12s %10s %10s %8s %8s  %s\n' target execs "execs/s" new_units rss_mb result
+for t in "${TARGETS[@]}"; do
+  status=0
+  wait "${PID[$t]}" || status=$?
+  log="$SCRATCH/$t/log"
+  stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -n1; }
+  if ((status == 0)); then result=ok; else result="FAILED (exit $status)"; failed+=("$t"); fi
+  printf '%-12s %10s %10s %8s %8s  %s\n' "$t" "$(stat number_of_executed_units)" \
+    "$(stat average_exec_per_sec)" "$(stat new_units_added)" "$(stat peak_rss_mb)" "$result"
+done
+
+for t in "${failed[@]}"; do
+  echo
+  echo "==== fuzz_$t: last lines of $SCRATCH/$t/log"
+  tail -n 60 "$SCRATCH/$t/log"
+  for a in "$SCRATCH/$t"/artifacts/*; do
+    [[ -e "$a" ]] || continue
+    echo "---- input: $a"
+    echo "     reproduce: build-asan/bin/fuzz_$t $a"
+    echo "     keep as a regression test: cp $a tests/fuzz/corpus/$t/$(basename "$a")"
+  done
+done
+if ((${#failed[@]})); then
+  echo "fuzz.sh: ${#failed[@]} target(s) failed: ${failed[*]} (scratch kept in $SCRATCH)" >&2
+  exit 1
+fi
+rm -rf "$SCRATCH"
