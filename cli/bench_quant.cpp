@@ -1,12 +1,11 @@
 // The "quant" bench suite: QuantizedLinear in each mode against the float Linear, the int8 GEMM, the
 // quantized MLP and its size.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <functional>
-#include <limits>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +16,7 @@
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
+#include "tinyml/io/model_file.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/quantize_model.hpp"
@@ -27,28 +27,29 @@ namespace tinyml::cli {
 
 namespace {
 
+namespace fs = std::filesystem;
 using quant::QuantizedLinear;
 using quant::QuantMode;
 using quant::QuantSpec;
 
-double ms(double seconds) { return seconds * 1e3; }
+// fp32 time / int8 time from the same run: from the medians (value) and from the fastest calls (best).
+BenchResult speedup_result(std::string name, const Timing& fp32, const Timing& int8, std::string note) {
+  return {.name = std::move(name),
+          .value = fp32.median_s / int8.median_s,
+          .unit = "x",
+          .note = std::move(note),
+          .best = fp32.min_s / int8.min_s,
+          .samples = std::min(fp32.calls, int8.calls)};
+}
 
-// Seconds of the fastest of many single calls (after one warm-up): at least 20·repeat calls and
-// 0.3 s of them. On a machine shared with other work the minimum is the figure that shows the code
-// rather than the neighbours; a median over longer windows mixes in their load. Ratios are taken
-// between figures of the same run.
-double best_seconds(const BenchOptions& o, const std::function<void()>& fn) {
-  fn();
-  double best = std::numeric_limits<double>::infinity(), total = 0.0;
-  const int min_calls = 20 * std::max(1, o.repeat);
-  for (int calls = 0; calls < min_calls || total < 0.3; ++calls) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    const double s = seconds_since(t0);
-    best = std::min(best, s);
-    total += s;
-  }
-  return best;
+// Bytes of the file io::save_model writes for `model` (the on-disk state, as torch.save measures it).
+double file_kb(const nn::Sequential& model, const std::string& tag) {
+  const fs::path path =
+      fs::temp_directory_path() / fmt::format("tinyml_bench_{}_{}.safetensors", ::getpid(), tag);
+  io::save_model(model, path.string());
+  const auto bytes = fs::file_size(path);
+  fs::remove(path);
+  return static_cast<double>(bytes) / 1e3;
 }
 
 // DESIGN.md's reference layer: nn.Linear(1024, 1024) on a batch of 256 (PyTorch 1.13: fp32 ~2.2 ms,
@@ -67,24 +68,23 @@ std::vector<BenchResult> bench_layer(const BenchOptions& o) {
                                           quant::choose_qparams(x, QuantizedLinear::dynamic_input_spec()));
   auto int4 = QuantizedLinear::from_float(layer, w4, QuantMode::WeightOnly);
 
-  const double fp32 = best_seconds(o, [&] { const Tensor y = layer(x); });
-  const double dyn = best_seconds(o, [&] { const Tensor y = (*dynamic)(x); });
-  const double st = best_seconds(o, [&] { const Tensor y = (*stat)(x); });
-  const double wo4 = best_seconds(o, [&] { const Tensor y = (*int4)(x); });
-  const double fp32_b1 = best_seconds(o, [&] { const Tensor y = layer(x1); });
-  const double dyn_b1 = best_seconds(o, [&] { const Tensor y = (*dynamic)(x1); });
+  const Timing fp32 = time_calls(o, [&] { const Tensor y = layer(x); });
+  const Timing dyn = time_calls(o, [&] { const Tensor y = (*dynamic)(x); });
+  const Timing st = time_calls(o, [&] { const Tensor y = (*stat)(x); });
+  const Timing wo4 = time_calls(o, [&] { const Tensor y = (*int4)(x); });
+  const Timing fp32_b1 = time_calls(o, [&] { const Tensor y = layer(x1); });
+  const Timing dyn_b1 = time_calls(o, [&] { const Tensor y = (*dynamic)(x1); });
   const std::string shape = "Linear(1024, 1024) on (256, 1024)";
   return {
-      {"linear_256x1024x1024_fp32", ms(fp32), "ms", shape + ", float32"},
-      {"linear_256x1024x1024_dynamic_int8", ms(dyn), "ms",
-       shape + ", int8 per-channel weights, uint8 inputs per batch"},
-      {"linear_256x1024x1024_static_int8", ms(st), "ms", shape + ", calibrated uint8 inputs, int32 bias"},
-      {"linear_256x1024x1024_weight_only_int4", ms(wo4), "ms",
-       shape + ", packed int4, dequantized each call"},
-      {"linear_dynamic_int8_speedup", fp32 / dyn, "x", "fp32 time / dynamic int8 time, same run"},
-      {"linear_static_int8_speedup", fp32 / st, "x", "fp32 time / static int8 time, same run"},
-      {"linear_b1_fp32", ms(fp32_b1), "ms", "Linear(1024, 1024) on (1, 1024), float32"},
-      {"linear_b1_dynamic_int8", ms(dyn_b1), "ms", "Linear(1024, 1024) on (1, 1024), dynamic int8"},
+      ms_result("linear_256x1024x1024_fp32", fp32, shape + ", float32"),
+      ms_result("linear_256x1024x1024_dynamic_int8", dyn,
+                shape + ", int8 per-channel weights, uint8 inputs per batch"),
+      ms_result("linear_256x1024x1024_static_int8", st, shape + ", calibrated uint8 inputs, int32 bias"),
+      ms_result("linear_256x1024x1024_weight_only_int4", wo4, shape + ", packed int4, dequantized each call"),
+      speedup_result("linear_dynamic_int8_speedup", fp32, dyn, "fp32 time / dynamic int8 time, same run"),
+      speedup_result("linear_static_int8_speedup", fp32, st, "fp32 time / static int8 time, same run"),
+      ms_result("linear_b1_fp32", fp32_b1, "Linear(1024, 1024) on (1, 1024), float32"),
+      ms_result("linear_b1_dynamic_int8", dyn_b1, "Linear(1024, 1024) on (1, 1024), dynamic int8"),
   };
 }
 
@@ -96,10 +96,10 @@ BenchResult bench_qgemm(const BenchOptions& o) {
   for (auto& v : a) v = static_cast<uint8_t>(gen.randint(256));
   for (auto& v : b) v = static_cast<int8_t>(static_cast<int>(gen.randint(256)) - 128);
   std::vector<int32_t> c(static_cast<size_t>(M * N));
-  const double s = best_seconds(
+  const Timing t = time_calls(
       o, [&] { kernels::qgemm_u8s8(M, N, K, a.data(), K, b.data(), K, /*trans_b=*/true, c.data(), N); });
-  return {"qgemm_u8s8_256x1024x1024", 2.0 * M * N * K / s / 1e9, "GOP/s",
-          "uint8 x int8 -> int32, B as (N, K); " + kernels::qgemm_info()};
+  return rate_result("qgemm_u8s8_256x1024x1024", 2.0 * M * N * K, t, "GOP/s",
+                     "uint8 x int8 -> int32, B as (N, K); " + kernels::qgemm_info());
 }
 
 // The reference MLP 784-256-128-10 on 1000 test images (PyTorch 1.13: fp32 ~2.0 ms, dynamic int8
@@ -132,18 +132,23 @@ std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   dyn->eval();
   stat->eval();
   NoGradGuard no_grad;
-  const double f = best_seconds(o, [&] { const Tensor y = (*fp32)(images); });
-  const double d = best_seconds(o, [&] { const Tensor y = (*dyn)(images); });
-  const double s = best_seconds(o, [&] { const Tensor y = (*stat)(images); });
+  const Timing f = time_calls(o, [&] { const Tensor y = (*fp32)(images); });
+  const Timing d = time_calls(o, [&] { const Tensor y = (*dyn)(images); });
+  const Timing s = time_calls(o, [&] { const Tensor y = (*stat)(images); });
   const quant::SizeComparison size = quant::compare_model_sizes(*fp32, *dyn);
   return {
-      {"mlp_infer_1000_fp32", ms(f), "ms", "784-256-128-10, one forward of " + source},
-      {"mlp_infer_1000_dynamic_int8", ms(d), "ms", "the same, every Linear dynamic int8 per-channel"},
-      {"mlp_infer_1000_static_int8", ms(s), "ms", "the same, static int8 (histogram observer), ReLU fused"},
-      {"mlp_dynamic_int8_speedup", f / d, "x", "fp32 time / dynamic int8 time, same run"},
-      {"mlp_bytes_fp32", static_cast<double>(size.a_bytes) / 1e3, "KB", "model_bytes: parameters as float32"},
-      {"mlp_bytes_dynamic_int8", static_cast<double>(size.b_bytes) / 1e3, "KB",
-       fmt::format("model_bytes: int8 weights, qparams, bias, column sums ({:.3f}x)", size.ratio)},
+      ms_result("mlp_infer_1000_fp32", f, "784-256-128-10, one forward of " + source),
+      ms_result("mlp_infer_1000_dynamic_int8", d, "the same, every Linear dynamic int8 per-channel"),
+      ms_result("mlp_infer_1000_static_int8", s, "the same, static int8 (histogram observer), ReLU fused"),
+      speedup_result("mlp_dynamic_int8_speedup", f, d, "fp32 time / dynamic int8 time, same run"),
+      plain_result("mlp_bytes_fp32", static_cast<double>(size.a_bytes) / 1e3, "KB",
+                   "model_bytes: parameters as float32"),
+      plain_result(
+          "mlp_bytes_dynamic_int8", static_cast<double>(size.b_bytes) / 1e3, "KB",
+          fmt::format("model_bytes: int8 weights, qparams, bias, column sums ({:.3f}x)", size.ratio)),
+      plain_result("mlp_file_fp32", file_kb(*fp32, "fp32"), "KB", "io::save_model file of the fp32 MLP"),
+      plain_result("mlp_file_dynamic_int8", file_kb(*dyn, "dynamic_int8"), "KB",
+                   "io::save_model file of the dynamic int8 MLP (module tree and qparams in the header)"),
   };
 }
 
@@ -154,11 +159,13 @@ std::vector<BenchResult> run_quant(const BenchOptions& o) {
   return out;
 }
 
-const BenchSuiteRegistrar quant_suite(
-    "quant",
-    "QuantizedLinear (dynamic/static int8, weight-only int4) vs fp32 Linear, int8 GEMM, quantized MLP",
-    run_quant);
-
 }  // namespace
+
+BenchSuite quant_bench_suite() {
+  return {"quant",
+          "QuantizedLinear (dynamic/static int8, weight-only int4) vs fp32 Linear, int8 GEMM, quantized MLP, "
+          "sizes",
+          run_quant};
+}
 
 }  // namespace tinyml::cli
