@@ -60,16 +60,17 @@ for t in "${TARGETS[@]}"; do
   PID[$t]=$!
 done
 
+stat_of() { sed -n "s/^stat::$2: *//p" "$1" | tail -n1; }  # a libFuzzer final statistic
 failed=()
 printf '%-12s %10s %10s %8s %8s  %s\n' target execs "execs/s" new_units rss_mb result
 for t in "${TARGETS[@]}"; do
   status=0
   wait "${PID[$t]}" || status=$?
   log="$SCRATCH/$t/log"
-  stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -n1; }
   if ((status == 0)); then result=ok; else result="FAILED (exit $status)"; failed+=("$t"); fi
-  printf '%-12s %10s %10s %8s %8s  %s\n' "$t" "$(stat number_of_executed_units)" \
-    "$(stat average_exec_per_sec)" "$(stat new_units_added)" "$(stat peak_rss_mb)" "$result"
+  printf '%-12s %10s %10s %8s %8s  %s\n' "$t" "$(stat_of "$log" number_of_executed_units)" \
+    "$(stat_of "$log" average_exec_per_sec)" "$(stat_of "$log" new_units_added)" "$(stat_of "$log" peak_rss_mb)" \
+    "$result"
 done
 
 for t in "${failed[@]}"; do
@@ -81,6 +82,11 @@ for t in "${failed[@]}"; do
     echo "---- input: $a"
     echo "     reproduce: build-asan/bin/fuzz_$t $a"
     echo "     keep as a regression test: cp $a tests/fuzz/corpus/$t/$(basename "$a")"
+    # A CI machine's scratch folder is gone after the run: the log keeps the input itself.
+    if (($(stat -c %s "$a") <= 65536)); then
+      echo "     base64 (recreate with: base64 -d > input):"
+      base64 -w 100 "$a" | sed 's/^/       /'
+    fi
   done
 done
 if ((${#failed[@]})); then

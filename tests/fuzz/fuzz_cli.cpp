@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
 
-  // As in cli/main.cpp.
+  // As in cli/main.cpp (keep the two lists of subcommands alike).
   CLI::App app{"tinyml"};
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -80,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tinyml::cli::register_quantize(app);
   tinyml::cli::register_qat(app);
   tinyml::cli::register_precision(app);
+  tinyml::cli::register_demo(app);
   app.parse_complete_callback([] { throw ParsedToTheEnd{}; });
 
   try {

@@ -153,6 +153,12 @@ Bytes with_header(const Bytes& file, const std::string& header) {
   out.insert(out.end(), file.begin() + 8 + static_cast<std::ptrdiff_t>(n), file.end());
   return out;
 }
+Bytes make_header_only(const std::string& header) {
+  Bytes out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i)));
+  out.insert(out.end(), header.begin(), header.end());
+  return out;
+}
 std::string header_of(const Bytes& file) {
   uint64_t n = 0;
   std::memcpy(&n, file.data(), 8);
@@ -220,6 +226,9 @@ void safetensors_corpus(const fs::path& tmp) {
       with_header(state, replaced(h, "\"__metadata__\":{", "\"__metadata__\":{\"n\":1,")));
   put("safetensors", "format-version-2.safetensors",
       with_header(state, replaced(h, "\"format_version\":\"1\"", "\"format_version\":\"2\"")));
+  // Nested deeper than the reader's limit of 64 levels (a stack overflow once).
+  put("safetensors", "deep-nesting.safetensors",
+      make_header_only("{\"x\":" + std::string(80, '[') + std::string(80, ']') + "}"));
   put("safetensors", "huge-shape.safetensors",
       with_header(state, replaced(h, "\"shape\":[", "\"shape\":[4294967296,4294967296,4294967296,")));
 }
@@ -298,6 +307,8 @@ void model_corpus(const fs::path& tmp) {
     io::SafetensorsFile f = io::read_safetensors_bytes(plain);
     f.metadata["format_version"] = "2";
     put("model_file", "format-version-2.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
+    f.metadata[io::kModulesKey] = std::string(80, '[') + std::string(80, ']');
+    put("model_file", "deep-nesting.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
     f.metadata.erase(io::kModulesKey);
     f.metadata["format_version"] = "1";
     put("model_file", "state-dict-only.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
@@ -368,6 +379,9 @@ void cli_corpus() {
       {"precision", "--out", "figs", "--bits", "8", "--observer", "percentile", "--train-limit", "100",
        "--epochs", "0", "--calib-batches", "1", "--seed", "2", "--json"},
       {"precision", "--out", "figs", "--model", "/dev/null", "--bits", "1"},
+      {"demo", "--epochs", "1", "--qat-epochs", "0", "--out", "report", "--seed", "4", "--train-limit",
+       "2000", "--test-limit", "500", "--repeat", "2", "--json", "-q"},
+      {"demo", "--epochs", "0"},
       {"course", "list", "--run"},
       {"course", "test", "02", "--jobs", "2", "--build-dir", "b", "--no-build"},
       {"course", "test", "100"},
