@@ -57,37 +57,7 @@ double snr_at(const Tensor& x, const quant::QuantSpec& spec) {
 // A JSON number, or null for ±Inf/NaN (JSON has neither).
 nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
-struct Histogram {
-  std::vector<double> edges;
-  std::vector<double> counts;
-};
-
-Histogram make_histogram(const std::vector<float>& v, double lo, double hi, int bins) {
-  Histogram h;
-  for (int i = 0; i <= bins; ++i) h.edges.push_back(lo + (hi - lo) * i / bins);
-  h.counts.assign(static_cast<size_t>(bins), 0.0);
-  for (float x : v) {
-    const auto k = static_cast<int64_t>(std::floor((x - lo) / (hi - lo) * bins));
-    if (k >= 0 && k < bins)
-      h.counts[static_cast<size_t>(k)] += 1.0;
-    else if (x == hi)
-      h.counts.back() += 1.0;
-  }
-  return h;
-}
-
-// Sums groups of `factor` adjacent bins (the last group may be short).
-Histogram rebin(const Histogram& h, size_t factor) {
-  Histogram r;
-  for (size_t i = 0; i < h.counts.size(); i += factor) {
-    r.edges.push_back(h.edges[i]);
-    double c = 0;
-    for (size_t k = i; k < std::min(i + factor, h.counts.size()); ++k) c += h.counts[k];
-    r.counts.push_back(c);
-  }
-  r.edges.push_back(h.edges.back());
-  return r;
-}
+using Histogram = svg::Bins;
 
 std::string histogram_table(const Histogram& h, const char* value_format) {
   const double peak = *std::max_element(h.counts.begin(), h.counts.end());
@@ -184,7 +154,7 @@ void run_precision(const PrecisionOptions& o) {
   std::vector<float> err(wv.size());
   for (size_t i = 0; i < wv.size(); ++i) err[i] = whv[i] - wv[i];
   // Bins of Δ/40 over ±0.75Δ, so that ±Δ/2 fall on bin edges.
-  const Histogram eh = make_histogram(err, -0.75 * step, 0.75 * step, 60);
+  const Histogram eh = svg::bin_values(err, -0.75 * step, 0.75 * step, 60);
   const std::string spec_text = fmt::format("int{} symmetric per-tensor", b);
   {
     svg::Chart c;
@@ -258,7 +228,7 @@ void run_precision(const PrecisionOptions& o) {
       std::min(ah.counts.size(), (used + factor - 1) / factor * factor + factor);  // one empty bin of margin
   ah.counts.resize(used);
   ah.edges.resize(used + 1);
-  const Histogram ah64 = rebin(ah, factor);
+  const Histogram ah64 = svg::rebin(ah, factor);
   {
     svg::Chart c;
     c.title =
@@ -369,7 +339,7 @@ void run_precision(const PrecisionOptions& o) {
 
   fmt::print("== Quantization error of layer {} weights, {} (step {:.4g}; all within ±step/2) ==\n", w_name,
              spec_text, step);
-  fmt::print("{}\n", histogram_table(rebin(eh, 5), "{:+.5f}"));
+  fmt::print("{}\n", histogram_table(svg::rebin(eh, 5), "{:+.5f}"));
 
   fmt::print("== Reconstructed vs original, layer {} weights, {}: the staircase ==\n", w_name, spec_text);
   {
@@ -410,7 +380,7 @@ void run_precision(const PrecisionOptions& o) {
       "  chosen range [{:.4g}, {:.4g}] ({}), clips {:.4f}% of the values, scale {:.4g}, zero point {}\n",
       st.chosen.lo, st.chosen.hi, st.chosen.why, 100.0 * st.chosen.clipped_fraction, st.qparams.scale[0],
       st.qparams.zero_point[0]);
-  fmt::print("{}\n", histogram_table(rebin(ah, std::max<size_t>(1, ah.counts.size() / 16)), "{:9.4f}"));
+  fmt::print("{}\n", histogram_table(svg::rebin(ah, std::max<size_t>(1, ah.counts.size() / 16)), "{:9.4f}"));
 
   const auto print_layers = [](const std::vector<quant::LayerError>& rows) {
     fmt::print("  {:<8} {:>12} {:>11} {:>11} {:>9} {:>9} {:>10} {:>10}\n", "layer", "shape", "mse",

@@ -23,39 +23,7 @@ namespace fs = std::filesystem;
 
 std::string kb(double bytes) { return fmt::format("{:.1f} KB", bytes / 1e3); }
 
-struct Histogram {
-  std::vector<double> edges;
-  std::vector<double> counts;
-};
-
-// `bins` equal bins over [lo, hi]; values outside are left out (the caller chooses a range that
-// holds them all).
-Histogram bin(const std::vector<float>& v, double lo, double hi, int bins) {
-  Histogram h;
-  for (int i = 0; i <= bins; ++i) h.edges.push_back(lo + (hi - lo) * i / bins);
-  h.counts.assign(static_cast<size_t>(bins), 0.0);
-  for (float x : v) {
-    const auto k = static_cast<int64_t>(std::floor((x - lo) / (hi - lo) * bins));
-    if (k >= 0 && k < bins)
-      h.counts[static_cast<size_t>(k)] += 1.0;
-    else if (x == hi)
-      h.counts.back() += 1.0;
-  }
-  return h;
-}
-
-// Sums groups of `factor` adjacent bins (the last group may be short).
-Histogram rebin(const Histogram& h, size_t factor) {
-  Histogram r;
-  for (size_t i = 0; i < h.counts.size(); i += factor) {
-    r.edges.push_back(h.edges[i]);
-    double c = 0;
-    for (size_t k = i; k < std::min(i + factor, h.counts.size()); ++k) c += h.counts[k];
-    r.counts.push_back(c);
-  }
-  r.edges.push_back(h.edges.back());
-  return r;
-}
+using Histogram = svg::Bins;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -125,7 +93,7 @@ std::string figure_bits(const Results& r) {
 
 std::string figure_clip(const ClipPicture& p) {
   const double a = p.minmax_clip;
-  const Histogram h = bin(p.weights, -a, a, 64);
+  const Histogram h = svg::bin_values(p.weights, -a, a, 64);
   svg::Chart c;
   c.title = fmt::format("Layer {}, output channel {}: its {} weights and two int{} ranges", p.layer,
                         p.channel, p.weights.size(), p.bits);
@@ -153,7 +121,7 @@ std::string figure_activation(const ActivationPicture& a) {
   used = std::min(h.counts.size(), (used + factor - 1) / factor * factor + factor);
   h.counts.resize(used);
   h.edges.resize(used + 1);
-  const Histogram r = rebin(h, factor);
+  const Histogram r = svg::rebin(h, factor);
   svg::Chart c;
   c.title =
       fmt::format("Inputs of layer {} ({} values) and the static int{} range", a.layer, a.count, a.bits);
@@ -173,8 +141,8 @@ std::string figure_error(const ErrorPicture& e) {
   // Bins of a 40th of the widest int4 step, so that the int8 errors (steps 18 times smaller)
   // still fill a few bins.
   const double half = 0.5 * e.max_step4;
-  const Histogram h8 = bin(e.err8, -1.05 * half, 1.05 * half, 84);
-  const Histogram h4 = bin(e.err4, -1.05 * half, 1.05 * half, 84);
+  const Histogram h8 = svg::bin_values(e.err8, -1.05 * half, 1.05 * half, 84);
+  const Histogram h4 = svg::bin_values(e.err4, -1.05 * half, 1.05 * half, 84);
   svg::Chart c;
   c.title = fmt::format("Layer {} weights: reconstruction error ŵ − w, symmetric per channel", e.layer);
   c.x.label = "error ŵ − w (each channel's error lies within ± its step / 2)";

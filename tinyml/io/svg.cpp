@@ -593,4 +593,35 @@ void write_file(const std::string& path, const std::string& svg) {
   TINYML_CHECK(f.good(), "svg: writing '{}' failed", path);
 }
 
+Bins bin_values(const std::vector<float>& values, double lo, double hi, int bins) {
+  TINYML_CHECK(bins >= 1 && std::isfinite(lo) && std::isfinite(hi) && hi > lo,
+               "svg::bin_values: needs bins >= 1 and finite lo < hi, got {} bins over [{}, {}]", bins, lo, hi);
+  Bins h;
+  for (int i = 0; i <= bins; ++i) h.edges.push_back(lo + (hi - lo) * i / bins);
+  h.counts.assign(static_cast<size_t>(bins), 0.0);
+  for (const float x : values) {
+    const auto k = static_cast<int64_t>(std::floor((x - lo) / (hi - lo) * bins));
+    if (k >= 0 && k < bins)
+      h.counts[static_cast<size_t>(k)] += 1.0;
+    else if (x == hi)
+      h.counts.back() += 1.0;
+  }
+  return h;
+}
+
+Bins rebin(const Bins& b, size_t factor) {
+  TINYML_CHECK(factor >= 1 && b.edges.size() == b.counts.size() + 1,
+               "svg::rebin: needs factor >= 1 and one more edge than counts, got factor {}, {} edges, {} counts",
+               factor, b.edges.size(), b.counts.size());
+  Bins r;
+  for (size_t i = 0; i < b.counts.size(); i += factor) {
+    r.edges.push_back(b.edges[i]);
+    double c = 0;
+    for (size_t k = i; k < std::min(i + factor, b.counts.size()); ++k) c += b.counts[k];
+    r.counts.push_back(c);
+  }
+  r.edges.push_back(b.edges.back());
+  return r;
+}
+
 }  // namespace tinyml::io::svg

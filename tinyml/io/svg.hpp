@@ -89,6 +89,17 @@ struct HeatMap {
 // texts that do not match the values in number, a colour that is not "#rrggbb", or gamma <= 0.
 std::string heatmap(const Chart& chart, const HeatMap& map);
 
+// Counts over bins, as histogram() draws them: counts[i] covers [edges[i], edges[i + 1]).
+struct Bins {
+  std::vector<double> edges;
+  std::vector<double> counts;
+};
+// `bins` equal bins over [lo, hi] (hi > lo, bins >= 1); `hi` itself counts in the last bin, values
+// outside are left out (choose a range that holds them all). Throws tinyml::Error on bad bounds.
+Bins bin_values(const std::vector<float>& values, double lo, double hi, int bins);
+// Sums groups of `factor` (>= 1) adjacent bins; the last group may be short.
+Bins rebin(const Bins& b, size_t factor);
+
 // "Nice" tick positions (1, 2, 2.5 or 5 times a power of ten) covering [lo, hi], about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 
