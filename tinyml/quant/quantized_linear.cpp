@@ -84,7 +84,10 @@ bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, 
 #pragma omp simd reduction(| : bad)
   for (int64_t i = 0; i < n; ++i) {
     float v = std::nearbyint(x[i] / s) + zf;
-    bad |= static_cast<int>(x[i] != x[i]);
+    const bool nan = x[i] != x[i];
+    bad |= static_cast<int>(nan);
+    // NaN has no integer value: the caller throws, but the conversion below must stay defined.
+    v = nan ? zf : v;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     q[i] = static_cast<Q>(static_cast<int32_t>(v));
