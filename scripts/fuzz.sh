@@ -20,7 +20,8 @@ if ((${#TARGETS[@]} == 0)); then
     TARGETS+=("${t#fuzz_}")
   done
 fi
-JOBS="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+# nproc reports OMP_NUM_THREADS when set (scripts/test.sh sets it to 1 for the tests): ask without it.
+JOBS="${FUZZ_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 2)}"
 RSS_MB="${FUZZ_RSS_MB:-2048}"
 
 if [[ "${FUZZ_NO_BUILD:-0}" != "1" ]]; then

@@ -8,7 +8,8 @@
 # run; pass 2 roughly doubles the time). docs/hardening.md describes both passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JOBS=$(nproc 2>/dev/null || echo 2)
+# Not nproc alone: it reports OMP_NUM_THREADS when that is set, and this script sets it below.
+JOBS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 2)
 
 stage_start=$SECONDS
 stage() {  # prints how long the previous stage took
