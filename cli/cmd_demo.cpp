@@ -83,16 +83,6 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
-// Shows the batches to every FakeQuantize (training mode, observers on) without training, so that
-// quantization-aware training starts from observed ranges.
-void observe(nn::Module& model, const std::vector<Tensor>& batches) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.train();
-  for (const Tensor& b : batches) model(b);
-  model.train(was_training);
-}
-
 // Class counts: rows the true class, columns the predicted one (argmax), in batches of 1000 as
 // evaluate() runs them.
 std::vector<int64_t> confusion_matrix(nn::Module& model, const data::Dataset& test, int64_t classes) {
@@ -347,7 +337,7 @@ void run_demo(const DemoOptions& o) {
   {
     auto m = load_copy(run.fp32_path);
     quant::prepare_qat(*m, quant::qat_config(4));
-    observe(*m, run.calib);
+    quant::observe_ranges(*m, run.calib);
     auto optimizer = make_optimizer("adam", m->parameters(), kQatLr, 0.0);
     data::DataLoader loader(data.train,
                             {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});

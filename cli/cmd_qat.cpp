@@ -45,16 +45,6 @@ struct QatOptions {
   bool quiet = false;
 };
 
-// Shows the batches to every FakeQuantize (training mode, observers on) without training: the
-// ranges post-training quantization uses, and the starting ranges of QAT.
-void observe(nn::Module& model, const std::vector<Tensor>& batches) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.train();
-  for (const Tensor& b : batches) model(b);
-  model.train(was_training);
-}
-
 void run_qat(const QatOptions& o) {
   apply_threads(o.threads);
   const bool human = !o.json;
@@ -88,7 +78,7 @@ void run_qat(const QatOptions& o) {
   // Post-training quantization with the very same quantizers: observe, convert, no training.
   auto ptq_model = load_sequential(o.in, "qat");
   quant::prepare_qat(*ptq_model, config);
-  observe(*ptq_model, calib);
+  quant::observe_ranges(*ptq_model, calib);
   quant::convert(*ptq_model);
   const EvalResult ptq = evaluate(*ptq_model, *data.test);
   // At 8 bits the library's own static PTQ (histogram-calibrated activations) is the stronger
@@ -124,7 +114,7 @@ void run_qat(const QatOptions& o) {
 
   // Quantization-aware training.
   quant::prepare_qat(*model, config);
-  observe(*model, calib);
+  quant::observe_ranges(*model, calib);
   auto optimizer = make_optimizer("adam", model->parameters(), o.lr, 0.0);
   data::DataLoader loader(data.train,
                           {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});

@@ -1,4 +1,4 @@
-// The `tinyml` subcommands: each file cmd_<name>.cpp defines register_<name>, which main() calls.
+// The `tinyml` subcommands: each file cmd_<name>.cpp defines register_<name>, which register_all calls.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,7 +10,7 @@
 namespace tinyml::cli {
 
 // Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
-// subcommand with its options and a callback; declare it here and call it from main.cpp. The
+// subcommand with its options and a callback; declare it here and call it from register_all below. The
 // callback may throw tinyml::Error: main prints "error: <message>" and exits with status 1.
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
@@ -20,6 +20,21 @@ void register_quantize(CLI::App& app);
 void register_qat(CLI::App& app);
 void register_precision(CLI::App& app);
 void register_demo(CLI::App& app);
+
+// Exactly one subcommand, each of the above: the whole `tinyml` command line, which main() and
+// the command-line fuzz target (tests/fuzz/fuzz_cli.cpp) both parse.
+inline void register_all(CLI::App& app) {
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  register_train(app);
+  register_eval(app);
+  register_bench(app);
+  register_course(app);
+  register_quantize(app);
+  register_qat(app);
+  register_precision(app);
+  register_demo(app);
+}
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
 // ("--lr: must be a number > 0, got '-1'"), and main exits with status 2.

@@ -11,16 +11,7 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "tinyml: train, evaluate, quantize and benchmark small neural networks (MLPs) with the tinyml library"};
-  app.require_subcommand(1);
-  app.fallthrough(false);
-  tinyml::cli::register_train(app);
-  tinyml::cli::register_eval(app);
-  tinyml::cli::register_bench(app);
-  tinyml::cli::register_course(app);
-  tinyml::cli::register_quantize(app);
-  tinyml::cli::register_qat(app);
-  tinyml::cli::register_precision(app);
-  tinyml::cli::register_demo(app);
+  tinyml::cli::register_all(app);
 
   // Subcommands run from their callbacks, inside parse(); so errors of the work itself arrive here
   // as well as errors of the command line.

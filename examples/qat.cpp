@@ -61,15 +61,6 @@ double accuracy(nn::Module& model, const std::shared_ptr<const data::Dataset>& t
   return 100.0 * correct / static_cast<double>(test->size());
 }
 
-// Shows the batches to every FakeQuantize of a prepared model without training it: in training
-// mode each input observer records the batch's range. This gives the activation ranges that
-// post-training quantization uses, and QAT's starting ranges.
-void observe(nn::Module& model, const std::vector<Tensor>& batches) {
-  NoGradGuard no_grad;
-  model.train();
-  for (const Tensor& b : batches) model(b);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,7 +102,7 @@ int main(int argc, char** argv) {
     // Post-training quantization with the very same quantizers: observe, convert, no training.
     auto ptq = copy_of(*model);
     quant::prepare_qat(*ptq, config);
-    observe(*ptq, calibration);
+    quant::observe_ranges(*ptq, calibration);
     quant::convert(*ptq);
     const double ptq_acc = accuracy(*ptq, test_set);
 
@@ -128,7 +119,7 @@ int main(int argc, char** argv) {
     auto qat = copy_of(*model);
     const std::vector<std::string> prepared = quant::prepare_qat(*qat, config);
     fmt::print("prepared {} layers:\n{}\n", prepared.size(), qat->repr());
-    observe(*qat, calibration);
+    quant::observe_ranges(*qat, calibration);
     train(*qat, loader, 1, 1e-4);
     const double fake_quant_acc = accuracy(*qat, test_set);  // eval mode: ranges frozen
     const std::vector<std::string> converted = quant::convert(*qat);

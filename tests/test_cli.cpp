@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/datasets.hpp"
+#include "tests/support/process.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/io/model_io.hpp"
@@ -28,44 +30,14 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct ProcessResult {
-  int status = -1;  // exit status, or -1 if the program did not exit normally
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using tinyml_test::ProcessResult;
+using tinyml_test::read_text;
 
 // A path in the temporary folder unique to this process and test.
-fs::path temp_path(const std::string& stem) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return fs::temp_directory_path() /
-         (std::string("tinyml_test_cli_") + std::to_string(::getpid()) + "_" + info->name() + "_" + stem);
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_cli_", stem); }
 
 // Runs build/bin/tinyml with `args` (a shell fragment), capturing stdout and stderr apart.
-ProcessResult tinyml_cli(const std::string& args) {
-  const std::string binary = std::string(TINYML_BINARY_DIR) + "/bin/tinyml";
-  EXPECT_TRUE(fs::exists(binary)) << binary << " is missing: build the tinyml_cli target";
-  const fs::path err_file = temp_path("stderr.txt");
-  const std::string cmd = "'" + binary + "' " + args + " 2>'" + err_file.string() + "'";
-  ProcessResult r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.err = read_text(err_file);
-  fs::remove(err_file);
-  return r;
-}
+ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
 
 std::vector<json> json_lines(const std::string& text) {
   std::vector<json> lines;
@@ -182,7 +154,7 @@ TEST(CliTrain, SpiralsSavedModelEvaluatesToTheAccuracyReportedByTraining) {
 }
 
 TEST(CliTrain, FashionMnistSubsetTrainsInOneEpoch) {
-  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r =
       tinyml_cli("train --dataset fashion-mnist --limit 2000 --epochs 1 --threads 1 --json");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/quantized_models.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/activation.hpp"
@@ -36,22 +37,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 // ---------------------------------------------------------------- the four models
 
-// Each Linear of `model` replaced in a new Sequential (the ReLUs are shared, which is allowed).
-std::shared_ptr<nn::Sequential> replace_linears(const nn::Sequential& model, q::QuantMode mode,
-                                                const q::QuantSpec& spec, const q::CalibrationResult* calib) {
-  auto out = std::make_shared<nn::Sequential>();
-  for (const auto& [name, child] : model.named_children()) {
-    if (auto lin = std::dynamic_pointer_cast<nn::Linear>(child)) {
-      std::optional<q::QParams> input;
-      if (mode == q::QuantMode::Static) input = calib->at(name).qparams;
-      out->push_back(name, q::QuantizedLinear::from_float(*lin, spec, mode, input));
-    } else {
-      out->push_back(name, child);
-    }
-  }
-  out->eval();
-  return out;
-}
+using tinyml_test::replace_linears;
 
 struct Models {
   std::vector<std::string> names;

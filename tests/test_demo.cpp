@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/datasets.hpp"
+#include "tests/support/process.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -34,45 +36,13 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct ProcessResult {
-  int status = -1;  // exit status, or -1 if the program did not exit normally
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using tinyml_test::ProcessResult;
+using tinyml_test::read_text;
 
-fs::path temp_path(const std::string& stem) {
-  // No test is current while a suite is being set up.
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return fs::temp_directory_path() / (std::string("tinyml_test_demo_") + std::to_string(::getpid()) + "_" +
-                                      (info != nullptr ? info->name() : "suite") + "_" + stem);
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_demo_", stem); }
 
 // Runs build/bin/tinyml with `args` (a shell fragment) on one kernel thread, stdout and stderr apart.
-ProcessResult tinyml_cli(const std::string& args) {
-  const std::string binary = std::string(TINYML_BINARY_DIR) + "/bin/tinyml";
-  EXPECT_TRUE(fs::exists(binary)) << binary << " is missing: build the tinyml_cli target";
-  const fs::path err_file = temp_path("stderr.txt");
-  const std::string cmd =
-      "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 '" + binary + "' " + args + " 2>'" + err_file.string() + "'";
-  ProcessResult r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.err = read_text(err_file);
-  fs::remove(err_file);
-  return r;
-}
+ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
 
 struct Score {
   size_t correct = 0;
@@ -101,8 +71,6 @@ Score score(tinyml::nn::Sequential& model, const tinyml::data::FashionMNIST& tes
 // 2 calibration batches, one timed pass per model. A few seconds on one thread.
 constexpr int kTestLimit = 600;
 
-const char* kSkipMessage =
-    "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
 
 // The checks of one demo run's JSON (`out`) and stderr, each a function so that one run serves all.
 void check_table(const json& out, const ProcessResult& result) {
@@ -202,7 +170,7 @@ void check_report(const json& out) {
 
 // One run (it is the expensive part: a few seconds on one thread) and every check against it.
 TEST(Demo, TableMatchesSeparateEvaluationsOfTheSavedModelsAndTheReportIsComplete) {
-  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << kSkipMessage;
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const fs::path dir = temp_path("out");
   fs::remove_all(dir);
   struct RemoveOnExit {

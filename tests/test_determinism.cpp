@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/quantized_models.hpp"
+#include "tests/support/datasets.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -131,22 +133,7 @@ struct Quantized {
   std::shared_ptr<nn::Sequential> dynamic_int8, static_int8, weight_only_int4;
 };
 
-// Each Linear of `model` replaced in a new Sequential (the other children are shared).
-std::shared_ptr<nn::Sequential> replace_linears(const nn::Sequential& model, q::QuantMode mode,
-                                                const q::QuantSpec& spec, const q::CalibrationResult* calib) {
-  auto out = std::make_shared<nn::Sequential>();
-  for (const auto& [name, child] : model.named_children()) {
-    if (auto lin = std::dynamic_pointer_cast<nn::Linear>(child)) {
-      std::optional<q::QParams> input;
-      if (mode == q::QuantMode::Static) input = calib->at(name).qparams;
-      out->push_back(name, q::QuantizedLinear::from_float(*lin, spec, mode, input));
-    } else {
-      out->push_back(name, child);
-    }
-  }
-  out->eval();
-  return out;
-}
+using tinyml_test::replace_linears;
 
 Quantized quantize_all(nn::Sequential& model, const std::vector<Tensor>& calibration) {
   const q::CalibrationResult calib = q::calibrate(model, calibration);  // histogram observer, uint8
@@ -217,7 +204,7 @@ TEST(Determinism, SameSeedTrainsToTheSameBits) {
 TEST(Determinism, FashionMnistSubsetTrainsToTheSameBits) {
   const std::string root = data::FashionMNIST::default_root();
   if (!data::FashionMNIST::available(root))
-    GTEST_SKIP() << "Fashion-MNIST not found in " << root << " (Debian package dataset-fashion-mnist)";
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   // The test split: the loader reads (and checks) a whole file before keeping the first 2048
   // images, and the 10 000-image file takes a sixth of the time of the 60 000-image one.
   const auto ds = std::make_shared<data::FashionMNIST>(root, /*train=*/false, size_t{2048});

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/datasets.hpp"
+#include "tests/support/process.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
 
 namespace fs = std::filesystem;
@@ -22,37 +24,16 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct ProcessResult {
-  int status = -1;  // exit status, or -1 if the program did not exit normally
-  std::string out;  // stdout and stderr together
-};
+using tinyml_test::ProcessResult;  // here `out` holds stdout and stderr together
 
 // Runs build/bin/<example> with `args`; `env` ("NAME='value' ...") is added to its environment.
-ProcessResult run_example(const std::string& name, const std::string& args = "",
-                          const std::string& env = "") {
-  const std::string binary = std::string(TINYML_BINARY_DIR) + "/bin/" + name;
-  EXPECT_TRUE(fs::exists(binary)) << binary << " is missing: build the examples";
-  // One BLAS/OpenMP thread: ctest runs tests side by side on small CI machines, where competing
-  // thread pools that spin at barriers slow every test down many times over.
-  const std::string cmd =
-      "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + env + " '" + binary + "' " + args + " 2>&1";
-  ProcessResult r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
+ProcessResult run_example(const std::string& name, const std::string& args = "", const std::string& env = "") {
+  return tinyml_test::run_program(name, args, env, /*merge_stderr=*/true);
 }
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << p;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  EXPECT_TRUE(fs::exists(p)) << "cannot read " << p;
+  return tinyml_test::read_text(p);
 }
 
 // The number after `label` in `text` ("accuracy: 97.5%" → 97.5), or -1 if absent.
@@ -157,8 +138,7 @@ TEST(Examples, CustomModuleRunsItsHooksOnceAndHasGradients) {
 
 TEST(Examples, FashionMnistOneEpochOnASubset) {
   if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh "
-                    "installs it)";
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("fashion_mnist", "1 2000");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2000 training images, 10000 test images"));
@@ -266,8 +246,7 @@ TEST(Examples, PrecisionLabFormatsOrderedAsTheirMantissas) {
 
 TEST(Examples, QuantizeMlpKeepsAccuracyAndShrinksTheModel) {
   if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh "
-                    "installs it)";
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("quantize_mlp", "4000 2");
   ASSERT_EQ(r.status, 0) << r.out;
   // 63 Adam steps on 4000 images: about 76% when this was written; 60% is far above chance (10%).
@@ -314,8 +293,7 @@ TEST(Examples, QuantizeMlpAndQatSkipCleanlyWithoutTheDataset) {
 
 TEST(Examples, QatRecoversWhatPostTrainingQuantizationLoses) {
   if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh "
-                    "installs it)";
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("qat", "4000 1 3");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("prepared 3 layers:"));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/datasets.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -46,9 +47,7 @@ const FashionMNIST* real(bool train) {
 
 #define REQUIRE_DATASET()                                                                     \
   if (!FashionMNIST::available(FashionMNIST::default_root())) {                               \
-    GTEST_SKIP() << "Fashion-MNIST not found in " << FashionMNIST::default_root()             \
-                 << ": the Debian package dataset-fashion-mnist is missing (apt-get install " \
-                    "dataset-fashion-mnist, or set TINYML_FASHION_MNIST_DIR)";                \
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();                                     \
   }
 
 class FakeDir : public ::testing::Test {

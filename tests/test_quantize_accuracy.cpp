@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "tests/support/datasets.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -51,7 +52,7 @@ double accuracy(Sequential& model, const Tensor& images, const std::vector<float
 // 10 000) the weights stay close to their uniform initialisation, where min/max is already the
 // least-error range and the int4 comparison below would test nothing.
 TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
-  if (!data::FashionMNIST::available()) GTEST_SKIP() << "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it)";
+  if (!data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   tinyml::kernels::set_num_threads(1);
   const std::string root = data::FashionMNIST::default_root();
   auto train = std::make_shared<data::FashionMNIST>(root, true);

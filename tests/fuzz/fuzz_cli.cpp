@@ -69,18 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
 
-  // As in cli/main.cpp (keep the two lists of subcommands alike).
+  // The command line of cli/main.cpp.
   CLI::App app{"tinyml"};
-  app.require_subcommand(1);
-  app.fallthrough(false);
-  tinyml::cli::register_train(app);
-  tinyml::cli::register_eval(app);
-  tinyml::cli::register_bench(app);
-  tinyml::cli::register_course(app);
-  tinyml::cli::register_quantize(app);
-  tinyml::cli::register_qat(app);
-  tinyml::cli::register_precision(app);
-  tinyml::cli::register_demo(app);
+  tinyml::cli::register_all(app);
   app.parse_complete_callback([] { throw ParsedToTheEnd{}; });
 
   try {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <set>
 
+#include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/flatten.hpp"
@@ -285,6 +286,14 @@ int enable_observers(nn::Module& model, bool on) {
 
 int enable_fake_quant(nn::Module& model, bool on) {
   return for_each_fake_quant(model, [on](FakeQuantize& fq) { fq.enable_fake_quant(on); });
+}
+
+void observe_ranges(nn::Module& model, const std::vector<Tensor>& batches) {
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.train();
+  for (const Tensor& b : batches) model(b);
+  model.train(was_training);
 }
 
 }  // namespace tinyml::quant

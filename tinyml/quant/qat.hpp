@@ -84,4 +84,10 @@ int enable_observers(nn::Module& model, bool on);
 // Turns fake quantization on or off in every FakeQuantize of the tree. Returns how many it touched.
 int enable_fake_quant(nn::Module& model, bool on);
 
+// Runs `batches` through a prepared model in training mode without recording gradients or
+// changing a weight: every FakeQuantize's observer records the ranges it sees. These are the
+// ranges post-training quantization uses (convert right after) and the starting ranges of QAT.
+// The model's train/eval mode is set back afterwards.
+void observe_ranges(nn::Module& model, const std::vector<Tensor>& batches);
+
 }  // namespace tinyml::quant

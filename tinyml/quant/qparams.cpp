@@ -35,8 +35,16 @@ std::pair<float, int32_t> qparams_of_range(float min, float max, const QuantSpec
   // END SOLUTION
 }
 
-// NaN has no integer: quantize_value would throw without saying whose tensor or which element, so
-// the callers look first and name both. (±Inf is fine: it clamps to qmin / qmax.)
+
+void check_range(float min, float max, const char* fn) {
+  TINYML_CHECK(std::isfinite(min) && std::isfinite(max), "{}: range bounds must be finite, got [{}, {}]", fn,
+               min, max);
+  TINYML_CHECK(min <= max, "{}: min {} > max {}", fn, min, max);
+}
+
+}  // namespace
+
+namespace detail {
 void check_no_nan(const Tensor& x, const char* fn) {
   if (!x.defined()) return;  // reported by the caller's own check
   const Tensor c = x.detach().contiguous();
@@ -49,14 +57,7 @@ void check_no_nan(const Tensor& x, const char* fn) {
     TINYML_CHECK(p[i] == p[i], "{}: tensor of shape {} holds NaN at flat index {}; NaN has no quantized value",
                  fn, shape_str(x.shape()), i);
 }
-
-void check_range(float min, float max, const char* fn) {
-  TINYML_CHECK(std::isfinite(min) && std::isfinite(max), "{}: range bounds must be finite, got [{}, {}]", fn,
-               min, max);
-  TINYML_CHECK(min <= max, "{}: min {} > max {}", fn, min, max);
-}
-
-}  // namespace
+}  // namespace detail
 
 // ---- QuantSpec ----
 
@@ -205,7 +206,7 @@ QParams choose_qparams(const Tensor& x, const QuantSpec& spec) {
 }
 
 Tensor fake_quantize(const Tensor& x, const QParams& qp) {
-  check_no_nan(x, "fake_quantize");
+  detail::check_no_nan(x, "fake_quantize");
   // BEGIN SOLUTION 08: fake_quantize: x_hat = s * (clamp(round(x / s) + z, qmin, qmax) - z), no gradient
   constexpr const char* fn = "fake_quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);

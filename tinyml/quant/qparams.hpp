@@ -91,4 +91,11 @@ inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
 // A new tensor without autograd history (FakeQuantize in QAT adds the straight-through gradient).
 Tensor fake_quantize(const Tensor& x, const QParams& qp);
 
+namespace detail {
+// Throws naming `fn`, the shape and the first flat index when `x` holds NaN, which has no
+// quantized value (quantize_value alone could not say whose tensor or which element). ±Inf is
+// fine: it clamps to qmin / qmax. An undefined `x` is left to the caller's own check.
+void check_no_nan(const Tensor& x, const char* fn);
+}  // namespace detail
+
 }  // namespace tinyml::quant

@@ -28,21 +28,6 @@ std::vector<uint8_t> encode(std::span<const int32_t> q, const Shape& shape, QDty
   return bytes;
 }
 
-// NaN has no integer: quantize_value would throw without saying whose tensor or which element, so
-// the callers look first and name both. (±Inf is fine: it clamps to qmin / qmax.)
-void check_no_nan(const Tensor& x, const char* fn) {
-  if (!x.defined()) return;  // reported by the caller's own check
-  const Tensor c = x.detach().contiguous();
-  const float* p = c.data();
-  const int64_t n = c.numel();
-  int bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad |= static_cast<int>(p[i] != p[i]);  // branch-free: vectorizes
-  if (bad == 0) return;
-  for (int64_t i = 0; i < n; ++i)
-    TINYML_CHECK(p[i] == p[i], "{}: tensor of shape {} holds NaN at flat index {}; NaN has no quantized value",
-                 fn, shape_str(x.shape()), i);
-}
-
 void check_in_range(std::span<const int32_t> q, const QuantSpec& spec, const char* fn) {
   const int32_t lo = spec.qmin(), hi = spec.qmax();
   for (size_t t = 0; t < q.size(); ++t)
@@ -248,7 +233,7 @@ QTensor QTensor::quantize(const Tensor& x, const QuantSpec& spec) {
 }
 
 QTensor QTensor::quantize(const Tensor& x, const QParams& qp) {
-  check_no_nan(x, "QTensor::quantize");
+  detail::check_no_nan(x, "QTensor::quantize");
   // BEGIN SOLUTION 07: QTensor::quantize: each element with its channel's scale and zero point
   constexpr const char* fn = "QTensor::quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);

@@ -1,0 +1,69 @@
+// Test support: running the project's programs (build/bin/*) and reading what they wrote.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace tinyml_test {
+
+namespace fs = std::filesystem;
+
+// Why the Fashion-MNIST tests skip: the only reason they may.
+inline constexpr const char* kFashionMnistMissing =
+    "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it, "
+    "or set TINYML_FASHION_MNIST_DIR)";
+
+struct ProcessResult {
+  int status = -1;  // exit status, or -1 if the program did not exit normally
+  std::string out;  // stdout (and stderr too, when merged)
+  std::string err;  // stderr, when not merged
+};
+
+// A path in the temporary folder unique to this process and the running test: <prefix><pid>_<test>_<stem>.
+inline fs::path temp_path(const std::string& prefix, const std::string& stem) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();  // null while a suite is set up
+  return fs::temp_directory_path() / (prefix + std::to_string(::getpid()) + "_" +
+                                      (info != nullptr ? info->name() : "suite") + "_" + stem);
+}
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs build/bin/<name> with `args` (a shell fragment); `env` ("NAME='value' ...") is added to its
+// environment. One BLAS/OpenMP thread: ctest runs tests side by side on small CI machines, where
+// competing thread pools that spin at barriers slow every test down many times over.
+inline ProcessResult run_program(const std::string& name, const std::string& args, const std::string& env = "",
+                                 bool merge_stderr = false) {
+  const std::string binary = std::string(TINYML_BINARY_DIR) + "/bin/" + name;
+  EXPECT_TRUE(fs::exists(binary)) << binary << " is missing: build it first";
+  const fs::path err_file = temp_path("tinyml_stderr_", name + ".txt");
+  const std::string redirect = merge_stderr ? " 2>&1" : " 2>'" + err_file.string() + "'";
+  const std::string cmd = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + env + " '" + binary + "' " + args + redirect;
+  ProcessResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int raw = ::pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  if (!merge_stderr) {
+    r.err = read_text(err_file);
+    fs::remove(err_file);
+  }
+  return r;
+}
+
+}  // namespace tinyml_test
