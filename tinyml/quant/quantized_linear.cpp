@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "tinyml/autograd/grad_mode.hpp"
@@ -314,61 +315,87 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
   const int32_t z_x = iq.zero_point[0];
   const bool a_unsigned = !iq.spec.signed_range();
 
-  // 2. Quantize the input (one byte per value whatever the bit width) and run the int8 GEMM;
-  // the kernel applies the zero points: acc[i][j] = Σ_k (qx − z_x)(qw − z_w[j]).
+  // 2. Quantize the input (one byte per value whatever the bit width) and run the int8 GEMM,
+  // which computes only Σ_k qx·qw; the zero points are applied in step 3.
   auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
   auto acc = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N));
   const auto* w = reinterpret_cast<const int8_t*>(weight_.raw());  // int8 values stored as their bit patterns
   const std::vector<int32_t>& z_w = weight_.qparams().zero_point;
+  // The input's row sums are needed only when a weight zero point is nonzero (symmetric weights
+  // have none).
+  const bool w_zero_points = std::any_of(z_w.begin(), z_w.end(), [](int32_t z) { return z != 0; });
+  std::vector<int32_t> rowsum(w_zero_points ? static_cast<size_t>(M) : 0);
   bool ok = false;
   if (a_unsigned) {
     ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qx.get());
     TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
                  shape_str(x2.shape()));
-    kernels::qgemm_zp_u8s8(M, N, K, qx.get(), K, z_x, w, K, /*trans_b=*/true, z_w, acc.get(), N,
-                           w_colsum_.data());
+    kernels::qgemm_u8s8(M, N, K, qx.get(), K, w, K, /*trans_b=*/true, acc.get(), N);
+    if (w_zero_points) kernels::row_sums_u8(M, K, qx.get(), K, rowsum.data());
   } else {
     auto* qs = reinterpret_cast<int8_t*>(qx.get());
     ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qs);
     TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
                  shape_str(x2.shape()));
-    kernels::qgemm_zp_s8s8(M, N, K, qs, K, z_x, w, K, /*trans_b=*/true, z_w, acc.get(), N, w_colsum_.data());
+    kernels::qgemm_s8s8(M, N, K, qs, K, w, K, /*trans_b=*/true, acc.get(), N);
+    if (w_zero_points) kernels::row_sums_s8(M, K, qs, K, rowsum.data());
   }
 
-  // 3. One pass over the output: scale each column by s_x·s_w[j], add the bias, clamp for ReLU.
+  // 3. One pass over the output. First the zero points (Jacob et al. 2018), exactly as
+  // kernels::zero_point_correct applies them:
+  //   c[i][j] = Σ qx·qw − z_w[j]·rowsum_x[i] − z_x·colsum_w[j] + K·z_x·z_w[j] = Σ (qx − z_x)(qw − z_w[j]),
+  // in unsigned 32-bit arithmetic (wrap-around is defined there, and the true result fits in
+  // int32); the column terms z_x·(K·z_w[j] − colsum_w[j]) are computed once per call. Then scale
+  // each column by s_x·s_w[j], add the bias and clamp for a fused ReLU. Folding the correction in
+  // saves a separate read and write of the whole accumulator.
   const std::vector<float>& s_w = weight_.qparams().scale;
   std::vector<float> col_scale(static_cast<size_t>(N));
-  for (int64_t j = 0; j < N; ++j)
-    col_scale[static_cast<size_t>(j)] = s_x * s_w[s_w.size() == 1 ? 0 : static_cast<size_t>(j)];
+  std::vector<uint32_t> col_term(static_cast<size_t>(N)), zw(static_cast<size_t>(N));
+  const auto zxu = static_cast<uint32_t>(z_x);
+  for (int64_t j = 0; j < N; ++j) {
+    const auto c = static_cast<size_t>(j);
+    col_scale[c] = s_x * s_w[s_w.size() == 1 ? 0 : c];
+    zw[c] = static_cast<uint32_t>(z_w[z_w.size() == 1 ? 0 : c]);
+    col_term[c] = zxu * (static_cast<uint32_t>(K) * zw[c] - static_cast<uint32_t>(w_colsum_[c]));
+  }
   const float* cs = col_scale.data();
+  const uint32_t* ct = col_term.data();
+  const uint32_t* zwp = zw.data();
   const int32_t* a = acc.get();
   float* out = y.data();
   const float floor_value = fuse_relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
-  if (mode_ == QuantMode::Static) {
-    // The int32 bias has the accumulator's scale, so it is added before scaling, in integers
-    // (int64, so no sum can wrap).
-    const std::vector<int32_t> zero(bias_int32_.empty() ? static_cast<size_t>(N) : 0, 0);
-    const int32_t* bq = bias_int32_.empty() ? zero.data() : bias_int32_.data();
+  const bool is_static = mode_ == QuantMode::Static;
+  // Static mode: the int32 bias has the accumulator's scale, so it is added before scaling, in
+  // integers (int64, so no sum can wrap). Dynamic mode: the fp32 bias is added after scaling.
+  std::vector<int32_t> no_bias_q(is_static && bias_int32_.empty() ? static_cast<size_t>(N) : 0, 0);
+  std::vector<float> no_bias_f(!is_static && !bias_.defined() ? static_cast<size_t>(N) : 0, 0.0f);
+  const int32_t* bq = !is_static ? nullptr : bias_int32_.empty() ? no_bias_q.data() : bias_int32_.data();
+  const float* bf = is_static ? nullptr : bias_.defined() ? bias_.data() : no_bias_f.data();
+  // One loop body for the four cases, so the compiler vectorizes each without a branch inside.
+  auto pass = [&](auto static_mode, auto with_rows) {
     for (int64_t i = 0; i < M; ++i) {
       const int32_t* ar = a + i * N;
       float* yr = out + i * N;
+      const uint32_t r = with_rows ? static_cast<uint32_t>(rowsum[static_cast<size_t>(i)]) : 0u;
       for (int64_t j = 0; j < N; ++j) {
-        const float v = cs[j] * static_cast<float>(static_cast<int64_t>(ar[j]) + bq[j]);
+        uint32_t cu = static_cast<uint32_t>(ar[j]) + ct[j];
+        if constexpr (with_rows) cu -= zwp[j] * r;
+        const auto c = static_cast<int32_t>(cu);
+        float v;
+        if constexpr (static_mode)
+          v = cs[j] * static_cast<float>(static_cast<int64_t>(c) + bq[j]);
+        else
+          v = cs[j] * static_cast<float>(c) + bf[j];
         yr[j] = v > floor_value ? v : floor_value;
       }
     }
-  } else {
-    const std::vector<float> zero(bias_.defined() ? 0 : static_cast<size_t>(N), 0.0f);
-    const float* b = bias_.defined() ? bias_.data() : zero.data();
-    for (int64_t i = 0; i < M; ++i) {
-      const int32_t* ar = a + i * N;
-      float* yr = out + i * N;
-      for (int64_t j = 0; j < N; ++j) {
-        const float v = cs[j] * static_cast<float>(ar[j]) + b[j];
-        yr[j] = v > floor_value ? v : floor_value;
-      }
-    }
-  }
+  };
+  using yes = std::true_type;
+  using no = std::false_type;
+  if (is_static)
+    w_zero_points ? pass(yes{}, yes{}) : pass(yes{}, no{});
+  else
+    w_zero_points ? pass(no{}, yes{}) : pass(no{}, no{});
   return y;
 }
 
