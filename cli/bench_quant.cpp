@@ -67,13 +67,16 @@ std::vector<BenchResult> bench_layer(const BenchOptions& o) {
   auto stat = QuantizedLinear::from_float(layer, w8, QuantMode::Static,
                                           quant::choose_qparams(x, QuantizedLinear::dynamic_input_spec()));
   auto int4 = QuantizedLinear::from_float(layer, w4, QuantMode::WeightOnly);
+  auto dynamic4 = QuantizedLinear::from_float(layer, w4, QuantMode::Dynamic);
 
   const Timing fp32 = time_calls(o, [&] { const Tensor y = layer(x); });
   const Timing dyn = time_calls(o, [&] { const Tensor y = (*dynamic)(x); });
   const Timing st = time_calls(o, [&] { const Tensor y = (*stat)(x); });
   const Timing wo4 = time_calls(o, [&] { const Tensor y = (*int4)(x); });
+  const Timing dyn4 = time_calls(o, [&] { const Tensor y = (*dynamic4)(x); });
   const Timing fp32_b1 = time_calls(o, [&] { const Tensor y = layer(x1); });
   const Timing dyn_b1 = time_calls(o, [&] { const Tensor y = (*dynamic)(x1); });
+  const Timing dyn4_b1 = time_calls(o, [&] { const Tensor y = (*dynamic4)(x1); });
   const std::string shape = "Linear(1024, 1024) on (256, 1024)";
   return {
       ms_result("linear_256x1024x1024_fp32", fp32, shape + ", float32"),
@@ -81,10 +84,13 @@ std::vector<BenchResult> bench_layer(const BenchOptions& o) {
                 shape + ", int8 per-channel weights, uint8 inputs per batch"),
       ms_result("linear_256x1024x1024_static_int8", st, shape + ", calibrated uint8 inputs, int32 bias"),
       ms_result("linear_256x1024x1024_weight_only_int4", wo4, shape + ", packed int4, dequantized each call"),
+      ms_result("linear_256x1024x1024_dynamic_int4", dyn4,
+                shape + ", packed int4 per-channel weights widened each call, int8 GEMM"),
       speedup_result("linear_dynamic_int8_speedup", fp32, dyn, "fp32 time / dynamic int8 time, same run"),
       speedup_result("linear_static_int8_speedup", fp32, st, "fp32 time / static int8 time, same run"),
       ms_result("linear_b1_fp32", fp32_b1, "Linear(1024, 1024) on (1, 1024), float32"),
       ms_result("linear_b1_dynamic_int8", dyn_b1, "Linear(1024, 1024) on (1, 1024), dynamic int8"),
+      ms_result("linear_b1_dynamic_int4", dyn4_b1, "Linear(1024, 1024) on (1, 1024), dynamic, packed int4"),
   };
 }
 
@@ -163,7 +169,7 @@ std::vector<BenchResult> run_quant(const BenchOptions& o) {
 
 BenchSuite quant_bench_suite() {
   return {"quant",
-          "QuantizedLinear (dynamic/static int8, weight-only int4) vs fp32 Linear, int8 GEMM, quantized MLP, "
+          "QuantizedLinear (dynamic/static int8, dynamic and weight-only int4) vs fp32 Linear, int8 GEMM, quantized MLP, "
           "sizes",
           run_quant};
 }

@@ -157,9 +157,11 @@ struct Runner {
   }
 };
 
-quant::QuantConfig weight_only(int bits, const std::string& range) {
+// Weights of `bits` bits, symmetric per channel (2..4 bits packed two per byte), in dynamic mode:
+// the integer GEMM, each call widening a packed weight to bytes.
+quant::QuantConfig low_bit(int bits, const std::string& range) {
   quant::QuantConfig c;
-  c.mode = quant::QuantMode::WeightOnly;
+  c.mode = quant::QuantMode::Dynamic;
   c.weight_spec = {bits, quant::Scheme::Symmetric, quant::Granularity::PerChannel, 0, true};
   c.weight_range = range;
   return c;
@@ -309,29 +311,29 @@ void run_demo(const DemoOptions& o) {
         "static int8 symmetric per-channel, activations uint8 by histogram");
     step("int8 static");
   }
-  std::shared_ptr<nn::Sequential> int4_minmax = run.quantized(weight_only(4, "minmax"));
+  std::shared_ptr<nn::Sequential> int4_minmax = run.quantized(low_bit(4, "minmax"));
   const demo::Row row_minmax =
-      run.add_row(*int4_minmax, "int4 weight-only min/max", "int4_minmax",
+      run.add_row(*int4_minmax, "int4 dynamic min/max", "int4_minmax",
                   "weights int4 symmetric per channel (two per byte), range = each channel's largest |w|; "
-                  "dequantized, float GEMM",
-                  "weight-only int4 symmetric per-channel minmax");
+                  "widened to bytes for the int8 GEMM on each call, inputs as int8 dynamic",
+                  "dynamic int4 symmetric per-channel minmax");
   const double acc4_minmax = row_minmax.accuracy;
   step("int4 min/max");
-  std::shared_ptr<nn::Sequential> int4_mse = run.quantized(weight_only(4, "mse"));
+  std::shared_ptr<nn::Sequential> int4_mse = run.quantized(low_bit(4, "mse"));
   const demo::Row row_mse =
-      run.add_row(*int4_mse, "int4 weight-only MSE", "int4_mse",
+      run.add_row(*int4_mse, "int4 dynamic MSE", "int4_mse",
                   "as min/max, but each channel's range clipped for the least output error "
                   "on the calibration images",
-                  "weight-only int4 symmetric per-channel mse");
+                  "dynamic int4 symmetric per-channel mse");
   const double acc4_mse = row_mse.accuracy;
   step("int4 MSE");
   {
-    quant::QuantConfig c = weight_only(4, "mse");
+    quant::QuantConfig c = low_bit(4, "mse");
     c.skip = {"first", "last"};
     auto m = run.quantized(c);
     run.add_row(*m, "mixed: fp32 first/last, int4", "mixed",
-                "first and last Linear kept in float, the others int4 weight-only MSE",
-                "mixed: first and last Linear fp32, the others weight-only int4 symmetric per-channel mse");
+                "first and last Linear kept in float, the others int4 dynamic MSE",
+                "mixed: first and last Linear fp32, the others dynamic int4 symmetric per-channel mse");
     step("mixed precision");
   }
   {
@@ -350,7 +352,7 @@ void run_demo(const DemoOptions& o) {
     run.add_row(
         *m, fmt::format("int4 QAT ({} epoch{})", o.qat_epochs, o.qat_epochs == 1 ? "" : "s"), "int4_qat",
         fmt::format("trained {} more epoch{} (Adam lr {}) through int4 fake quantization of weights and "
-                    "inputs, then converted to static QuantizedLinear (int4 values kept in int8 bytes)",
+                    "inputs, then converted to static QuantizedLinear (int4 weights packed two per byte)",
                     o.qat_epochs, o.qat_epochs == 1 ? "" : "s", kQatLr),
         fmt::format("static, QAT {} epochs lr {}: weights int4 symmetric per-channel, activations uint4",
                     o.qat_epochs, kQatLr));
@@ -372,12 +374,13 @@ void run_demo(const DemoOptions& o) {
     step("fp32 control");
   }
 
-  // 3. Accuracy against bit width (weight-only, the cheap readable path); 4 bits are the table's rows.
+  // 3. Accuracy against bit width, as the table's int4 rows are run (dynamic, per channel); 4 bits
+  // are those rows.
   for (int bits = 2; bits <= 8; ++bits) {
     demo::BitsPoint p{bits, acc4_minmax, acc4_mse};
     if (bits != 4) {
       for (const std::string range : {"minmax", "mse"}) {
-        auto m = run.quantized(weight_only(bits, range));
+        auto m = run.quantized(low_bit(bits, range));
         (range == "mse" ? p.acc_mse : p.acc_minmax) = evaluate(*m, *data.test).accuracy;
         step(fmt::format("int{} {}", bits, range));
       }

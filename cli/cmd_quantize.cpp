@@ -55,11 +55,6 @@ quant::QuantConfig make_config(const QuantizeOptions& o) {
   c.observer = o.observer;
   c.weight_range = o.weight_range;
   c.skip = split_list(o.skip);
-  TINYML_CHECK(
-      c.mode == quant::QuantMode::WeightOnly || o.bits == 8,
-      "quantize: --mode {} runs an int8 GEMM and needs --bits 8, got --bits {}; use --mode weight-only for "
-      "2..7 bits",
-      o.mode, o.bits);
   return c;
 }
 
@@ -144,7 +139,7 @@ void register_quantize(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "Where to write the quantized model")->required();
-  cmd->add_option("--bits", o->bits, "Weight bits, 2..8 (below 8 only with --mode weight-only)")
+  cmd->add_option("--bits", o->bits, "Weight bits, 2..8 (2..4 stored two per byte)")
       ->check(CLI::Range(2, 8))
       ->capture_default_str();
   cmd->add_option("--scheme", o->scheme, "Weight scheme: affine | symmetric")

@@ -85,7 +85,7 @@ std::string figure_bits(const Results& r) {
   const double fp = 100.0 * r.rows.front().accuracy;
   svg::Series ref{fmt::format("fp32 ({:.2f}%)", fp), {1.5, 8.5}, {fp, fp}, "#555555", true, false, true, 0};
   svg::Chart c;
-  c.title = "Test accuracy against weight bits (weight-only, per channel)";
+  c.title = "Test accuracy against weight bits (dynamic, per channel)";
   c.x = integer_axis("weight bits", 2, 8);
   c.y.label = "test accuracy (%)";
   return svg::line_chart(c, {ref, mm, mse});
@@ -266,7 +266,8 @@ std::vector<std::string> write_report(const Results& r, const std::string& dir) 
 
   md += "\n## Accuracy against bit width\n\n![accuracy against bits](accuracy_vs_bits.svg)\n\n";
   md +=
-      "Weight-only quantization (symmetric, one scale per output channel) of every Linear at 2 to 8 bits. "
+      "Every Linear quantized at 2 to 8 bits (symmetric weights, one scale per output channel; dynamic int8 "
+      "inputs, as the table's int4 rows). "
       "With the min/max range one large weight sets the step of its whole channel; the MSE range gives up "
       "the extremes for finer steps where the weights are.\n\n";
   md += "| bits | min/max | MSE |\n|--:|--:|--:|\n";

@@ -339,8 +339,8 @@ TEST(BadInput, BitsOutsideTwoToEight) {
   }
   // In range but not what the integer kernel takes.
   expect_error(
-      [&] { q::QuantizedLinear::from_float(*lin, q::QuantSpec{4, q::Scheme::Symmetric}, q::QuantMode::Dynamic); },
-      {"QuantizedLinear: dynamic mode runs an int8 GEMM and needs a signed 8-bit weight spec", "got int4 symmetric"});
+      [&] { q::QuantizedLinear::from_float(*lin, q::QuantSpec{4, q::Scheme::Affine}, q::QuantMode::Dynamic); },
+      {"QuantizedLinear: dynamic mode runs an int8 GEMM and needs a signed weight spec", "got uint4 affine"});
 }
 
 TEST(BadInput, PerChannelAxisOutOfRange) {

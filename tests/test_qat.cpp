@@ -232,6 +232,10 @@ TEST(Convert, StaticLayerMatchesFakeQuantWithinBound) {
     // The integers are the fake quantizer's: at 4 bits every weight is within ±7.
     for (int32_t v : ql->weight().values()) ASSERT_LE(std::abs(v), (1 << (bits - 1)) - 1);
     EXPECT_EQ(ql->weight().qparams().scale, q->weight_fake_quant().qparams().scale);
+    // The bit width is kept, and with it the storage: 4-bit weights stay packed two per byte.
+    EXPECT_EQ(ql->weight().spec().bits, bits);
+    EXPECT_EQ(ql->weight().dtype(), bits == 4 ? QDtype::Int4Packed : QDtype::Int8);
+    EXPECT_EQ(ql->weight().storage_bytes(), static_cast<size_t>(bits == 4 ? 12 * 8 : 12 * 16));
     EXPECT_EQ(ql->input_qparams()->scale, q->input_fake_quant().qparams().scale);
     EXPECT_EQ(ql->input_qparams()->zero_point, q->input_fake_quant().qparams().zero_point);
   }

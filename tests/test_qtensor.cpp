@@ -175,6 +175,31 @@ TEST(QTensorStorage, OddRowsStartOnByteBoundaries) {
   }
 }
 
+TEST(QTensorStorage, UnpackToBytesEqualsUnpack) {
+  // The fast widening into bytes gives unpack_int4's values (signed as int8 bit patterns) for
+  // every byte value, in rows of odd and even length.
+  std::vector<uint8_t> every_byte(256);
+  for (int b = 0; b < 256; ++b) every_byte[static_cast<size_t>(b)] = static_cast<uint8_t>(b);
+  for (const bool is_signed : {false, true}) {
+    std::vector<uint8_t> out(512);
+    unpack_int4_bytes(every_byte, 512, 512, is_signed, out.data());
+    const std::vector<int32_t> ref = unpack_int4(every_byte, 512, 512, is_signed);
+    for (size_t t = 0; t < ref.size(); ++t)
+      ASSERT_EQ(is_signed ? static_cast<int32_t>(static_cast<int8_t>(out[t])) : out[t], ref[t]) << t;
+  }
+  Generator gen(4);
+  for (const int64_t L : {1, 2, 3, 7, 33, 64}) {
+    const QTensor q = QTensor::quantize(Tensor::randn({5, L}, gen), symmetric(4));
+    std::vector<uint8_t> out(static_cast<size_t>(5 * L));
+    unpack_int4_bytes(q.bytes(), 5 * L, L, true, out.data());
+    const std::vector<int32_t> vals = q.values();
+    for (size_t t = 0; t < vals.size(); ++t) ASSERT_EQ(static_cast<int8_t>(out[t]), vals[t]) << "L=" << L;
+  }
+  uint8_t sink[4];
+  EXPECT_THROW(unpack_int4_bytes(std::vector<uint8_t>{0x12}, 3, 3, false, sink), Error);  // needs 2 bytes
+  EXPECT_THROW(unpack_int4_bytes(std::vector<uint8_t>{0x12}, 2, 2, false, nullptr), Error);
+}
+
 TEST(QTensorStorage, PackRejectsBadInput) {
   EXPECT_THROW(pack_int4(std::vector<int32_t>{8, 0}, 2, true), Error);
   EXPECT_THROW(pack_int4(std::vector<int32_t>{-9, 0}, 2, true), Error);

@@ -236,7 +236,7 @@ TEST(QuantizeModel, WeightOnlyInt4AndBadConfigs) {
   }
   for (const auto& tweak : std::vector<void (*)(QuantConfig&)>{
            [](QuantConfig& c) { c.weight_range = "percentile"; },
-           [](QuantConfig& c) { c.weight_spec.bits = 4; },  // dynamic needs 8-bit weights
+           [](QuantConfig& c) { c.weight_spec = QuantSpec::int8_affine(); },  // dynamic needs signed weights
            [](QuantConfig& c) {
              c.mode = QuantMode::Static;
              c.activation_spec.granularity = Granularity::PerChannel;

@@ -31,6 +31,7 @@ constexpr double kFloatEps = 0x1p-24;  // unit roundoff of float32
 QuantSpec int8_sym_pc() { return QuantSpec::int8_symmetric_per_channel(0); }
 QuantSpec int8_affine_signed_pc() { return {8, Scheme::Affine, Granularity::PerChannel, 0, true}; }
 QuantSpec int4_sym_pc() { return {4, Scheme::Symmetric, Granularity::PerChannel, 0, true}; }
+QuantSpec int4_affine_signed_pc() { return {4, Scheme::Affine, Granularity::PerChannel, 0, true}; }
 
 // Inputs of mixed sign with a few larger values, so the ranges are not symmetric around 0.
 Tensor make_input(int64_t m, int64_t k, Generator& gen) {
@@ -125,8 +126,12 @@ TEST(QuantizedLinear, DynamicEqualsIntegerReference) {
   Linear lin(37, 19, true, gen);
   const Tensor x = make_input(11, 37, gen);
   NoGradGuard no_grad;
-  for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric}}) {
+  // 8-bit weights, and packed 4- and 3-bit ones (widened for the same GEMM), symmetric and affine.
+  for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric},
+                                int4_sym_pc(), int4_affine_signed_pc(), QuantSpec{3, Scheme::Symmetric}}) {
+    SCOPED_TRACE(spec.to_string());
     auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
+    EXPECT_EQ(is_packed(q->weight().dtype()), spec.bits <= 4);
     const Tensor y = (*q)(x);
     ASSERT_EQ(y.shape(), (tinyml::Shape{11, 19}));
     // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
@@ -146,7 +151,8 @@ TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
        {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
         QuantSpec{8, Scheme::Symmetric}}) {
     const QParams iq = choose_qparams(calib, act);
-    for (const QuantSpec& wspec : {int8_sym_pc(), int8_affine_signed_pc()}) {
+    for (const QuantSpec& wspec : {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
+      SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
       auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
       // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
       std::vector<int64_t> bq;
@@ -372,15 +378,15 @@ TEST(QuantizedLinear, ErrorsNameWhatWasWrong) {
   EXPECT_NO_THROW((*st)(inf));
   EXPECT_THROW((*st)(nan), Error);
 
-  // Dynamic and static need signed 8-bit weights.
-  try {
-    QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::Dynamic);
-    FAIL() << "dynamic with 4-bit weights must throw";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("weight-only"), std::string::npos) << e.what();
+  // Dynamic and static need signed weights (the GEMM's second operand is int8).
+  for (const QuantSpec& unsigned_spec : {QuantSpec::int8_affine(), QuantSpec{4, Scheme::Affine}}) {
+    try {
+      QuantizedLinear::from_float(lin, unsigned_spec, QuantMode::Dynamic);
+      FAIL() << "dynamic with " << unsigned_spec.to_string() << " weights must throw";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("weight-only"), std::string::npos) << e.what();
+    }
   }
-  EXPECT_THROW(QuantizedLinear::from_float(lin, QuantSpec::int8_affine(), QuantMode::Dynamic),
-               Error);  // uint8
   EXPECT_THROW(
       QuantizedLinear::from_float(lin, QuantSpec{8, Scheme::Symmetric, Granularity::PerChannel, 1, true},
                                   QuantMode::Dynamic),

@@ -110,16 +110,16 @@ void check_config(const QuantConfig& config, const char* fn) {
   make_observer(config.observer, config.activation_spec);  // an unknown name throws here
 }
 
-// The same integers and scales in signed 8-bit storage, which QuantizedLinear's integer path
-// needs: b-bit values (b < 8) fit int8 unchanged; uint8 values move down by 128 together with
-// their zero points, which leaves every q − z, hence every dequantized value, as it was.
-QTensor as_int8_weight(const QTensor& w) {
+// The same integers and scales in signed storage, which QuantizedLinear's integer path needs:
+// signed weights are kept as they are (2..4 bits stay packed, two per byte); unsigned b-bit
+// values move into the signed b-bit range by −2^(b−1) together with their zero points, which
+// leaves every q − z, hence every dequantized value, as it was.
+QTensor as_signed_weight(const QTensor& w) {
   const QuantSpec& spec = w.spec();
-  if (spec.bits == 8 && spec.signed_range()) return w;
+  if (spec.signed_range()) return w;
   QParams qp = w.qparams();
-  qp.spec.bits = 8;
   qp.spec.is_signed = true;
-  const int32_t shift = spec.signed_range() || spec.bits < 8 ? 0 : -128;
+  const int32_t shift = -(1 << (spec.bits - 1));
   std::vector<int32_t> v = w.values();
   for (int32_t& q : v) q += shift;
   for (int32_t& z : qp.zero_point) z += shift;
@@ -253,7 +253,7 @@ std::vector<std::string> convert(nn::Module& model, bool fuse_relu) {
         "calibration) forward passes in training mode before converting",
         fn, s.name);
     const bool fuse = fuse_relu && !s.relu_child.empty();
-    const QTensor w = as_int8_weight(QTensor::quantize(q.weight.detach(), q.weight_fake_quant().qparams()));
+    const QTensor w = as_signed_weight(QTensor::quantize(q.weight.detach(), q.weight_fake_quant().qparams()));
     auto ql = QuantizedLinear::from_parts(w, q.bias.defined() ? q.bias.detach() : Tensor(), QuantMode::Static,
                                           q.input_fake_quant().qparams(), fuse);
     ql->train(q.is_training());

@@ -220,6 +220,33 @@ std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, 
   // END SOLUTION
 }
 
+void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length, bool is_signed,
+                       uint8_t* out) {
+  constexpr const char* fn = "unpack_int4_bytes";
+  TINYML_CHECK(numel >= 0, "{}: negative numel {}", fn, numel);
+  if (numel == 0) return;
+  TINYML_CHECK(row_length > 0 && numel % row_length == 0, "{}: {} values do not split into rows of {}", fn,
+               numel, row_length);
+  const int64_t rows = numel / row_length, rb = packed_row_bytes(row_length);
+  TINYML_CHECK(static_cast<int64_t>(bytes.size()) == rows * rb,
+               "{}: {} rows of {} values need {} bytes, got {}", fn, rows, row_length, rows * rb,
+               bytes.size());
+  TINYML_CHECK(out != nullptr, "{}: out is null for {} values", fn, numel);
+  // (v ^ 8) − 8 reads a nibble as 4-bit two's complement without a branch; the low nibble is
+  // the even element. Plain byte arithmetic, so the compiler vectorizes the pair loop.
+  const auto flip = static_cast<uint8_t>(is_signed ? 8 : 0);
+  const int64_t pairs = row_length / 2;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* b = bytes.data() + r * rb;
+    uint8_t* o = out + r * row_length;
+    for (int64_t t = 0; t < pairs; ++t) {
+      o[2 * t] = static_cast<uint8_t>(((b[t] & 0xF) ^ flip) - flip);
+      o[2 * t + 1] = static_cast<uint8_t>(((b[t] >> 4) ^ flip) - flip);
+    }
+    if (row_length % 2 == 1) o[row_length - 1] = static_cast<uint8_t>(((b[pairs] & 0xF) ^ flip) - flip);
+  }
+}
+
 // ---- QTensor ----
 
 QTensor::QTensor(std::vector<uint8_t> bytes, Shape shape, QParams qp)

@@ -30,6 +30,11 @@ std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_leng
 // The inverse: numel values from numel / row_length rows of packed_row_bytes(row_length) bytes.
 std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length,
                                  bool is_signed);
+// The same values as unpack_int4, one byte each, written to out[0, numel): signed values as int8
+// bit patterns, unsigned as 0..15. The fast path the integer GEMM uses to widen a packed weight;
+// tested against unpack_int4, which is the specification.
+void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length, bool is_signed,
+                       uint8_t* out);
 
 class QTensor {
  public:

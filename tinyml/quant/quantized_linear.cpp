@@ -144,6 +144,17 @@ Tensor dequantize_weight(const QTensor& w) {
 
 bool integer_mode(QuantMode m) { return m == QuantMode::Dynamic || m == QuantMode::Static; }
 
+// The weight (out, in) as one signed byte per value, the operand of the int8 GEMM: the storage
+// itself for 5..8-bit weights (held as int8 bit patterns), or, for packed 2..4-bit weights, the
+// values widened into `scratch` (out·in bytes that live only as long as the caller's scratch).
+const int8_t* int8_weight(const QTensor& w, std::unique_ptr<uint8_t[]>& scratch) {
+  if (!is_packed(w.dtype())) return reinterpret_cast<const int8_t*>(w.raw());
+  const int64_t n = w.numel();
+  scratch = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(n));
+  unpack_int4_bytes(w.bytes(), n, w.size(1), /*is_signed=*/true, scratch.get());
+  return reinterpret_cast<const int8_t*>(scratch.get());
+}
+
 }  // namespace
 
 const char* to_string(QuantMode mode) {
@@ -188,11 +199,10 @@ QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mod
                  "{}: the bias must have shape [{}] for a weight of shape {}, got {}", fn, out,
                  shape_str(weight_.shape()), shape_str(bias_.shape()));
   if (integer_mode(mode_)) {
-    TINYML_CHECK(
-        ws.bits == 8 && ws.signed_range(),
-        "{}: {} mode runs an int8 GEMM and needs a signed 8-bit weight spec (int8 symmetric, or affine "
-        "with is_signed), got {}; weights of fewer bits run in weight-only mode",
-        fn, to_string(mode_), ws.to_string());
+    TINYML_CHECK(ws.signed_range(),
+                 "{}: {} mode runs an int8 GEMM and needs a signed weight spec (symmetric, or affine with "
+                 "is_signed), got {}; unsigned weights run in weight-only mode",
+                 fn, to_string(mode_), ws.to_string());
     if (weight_.qparams().per_channel()) {
       const int64_t axis = channel_layout(weight_.shape(), ws, fn).axis;
       TINYML_CHECK(
@@ -229,8 +239,8 @@ QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mod
   }
   if (integer_mode(mode_)) {
     w_colsum_.resize(static_cast<size_t>(out));
-    kernels::col_sums_s8(in, out, reinterpret_cast<const int8_t*>(weight_.raw()), in, /*trans_b=*/true,
-                         w_colsum_.data());
+    std::unique_ptr<uint8_t[]> scratch;
+    kernels::col_sums_s8(in, out, int8_weight(weight_, scratch), in, /*trans_b=*/true, w_colsum_.data());
   }
 }
 
@@ -319,7 +329,8 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
   // which computes only Σ_k qx·qw; the zero points are applied in step 3.
   auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
   auto acc = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N));
-  const auto* w = reinterpret_cast<const int8_t*>(weight_.raw());  // int8 values stored as their bit patterns
+  std::unique_ptr<uint8_t[]> w_scratch;  // a packed weight widened to bytes, for this call only
+  const int8_t* w = int8_weight(weight_, w_scratch);
   const std::vector<int32_t>& z_w = weight_.qparams().zero_point;
   // The input's row sums are needed only when a weight zero point is nonzero (symmetric weights
   // have none).

@@ -18,6 +18,8 @@ namespace tinyml::quant {
 // Dynamic: quantize each input batch with its own min/max (uint8 affine), int8 GEMM, float out.
 // Static: inputs quantized with calibrated qparams, int8 GEMM, int32 bias of scale s_x·s_w,
 //         optional fused ReLU, float out.
+// Dynamic and Static take signed weights of any width 2..8; packed 2..4-bit weights are widened to
+// bytes for each call's GEMM, so they keep their 4-bit storage and run at int8 speed.
 enum class QuantMode { WeightOnly, Dynamic, Static };
 const char* to_string(QuantMode mode);             // "weight-only", "dynamic", "static"
 QuantMode parse_quant_mode(const std::string& s);  // the inverse; anything else throws
@@ -42,8 +44,8 @@ class QuantizedLinear : public nn::Module {
  public:
   // Quantizes `linear`'s weight with `weight_spec` (qparams from the weight's min/max, or from
   // `weight_qparams` when given — e.g. an MSE-chosen clipping range). Static mode needs
-  // `input_qparams` (from calibration). Dynamic and Static need a signed 8-bit weight spec
-  // (symmetric, or affine with is_signed).
+  // `input_qparams` (from calibration). Dynamic and Static need a signed weight spec of
+  // 2..8 bits (symmetric, or affine with is_signed).
   static std::shared_ptr<QuantizedLinear> from_float(const nn::Linear& linear, const QuantSpec& weight_spec,
                                                      QuantMode mode,
                                                      std::optional<QParams> input_qparams = std::nullopt,
@@ -92,8 +94,8 @@ class QuantizedLinear : public nn::Module {
   bool fuse_relu_;
   // Precomputed once and counted by memory_usage(): the weight's per-output-channel sums (the
   // zero-point correction term) and the int32 bias. The int8 GEMM reads the QTensor's bytes
-  // directly (Dynamic/Static weights are stored signed), and WeightOnly dequantizes on each
-  // forward, so no float or int8 copy of the weight is kept. Static mode keeps no fp32 bias
+  // directly (Dynamic/Static weights are stored signed; a packed one is widened per call), and
+  // WeightOnly dequantizes on each forward, so no float or int8 copy of the weight is kept. Static mode keeps no fp32 bias
   // (bias_ is undefined there): the int32 bias is what it computes with.
   std::vector<int32_t> w_colsum_;
   std::vector<int32_t> bias_int32_;
