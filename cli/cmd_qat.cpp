@@ -83,14 +83,13 @@ void run_qat(const QatOptions& o) {
   const EvalResult ptq = evaluate(*ptq_model, *data.test);
   // The library's own static PTQ with the same weight and activation specs, its input ranges
   // chosen by the histogram observer (least quantization error): the stronger baseline.
-  std::optional<EvalResult> ptq_hist;
-  {
+  const EvalResult ptq_hist = [&] {
     auto m = load_sequential(o.in, "qat");
     quant::QuantConfig pc = config;
     pc.observer = "histogram";
     quant::quantize_model(*m, pc, calib);
-    ptq_hist = evaluate(*m, *data.test);
-  }
+    return evaluate(*m, *data.test);
+  }();
 
   const nn::CrossEntropyLoss ce;
   const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
@@ -158,13 +157,13 @@ void run_qat(const QatOptions& o) {
                           {"test_n", qat.n},
                           {"acc_fp32", fp32.accuracy},
                           {"acc_ptq", ptq.accuracy},
+                          {"acc_ptq_static_histogram", ptq_hist.accuracy},
                           {"acc_qat_fake_quant", fake_quant.accuracy},
                           {"acc_qat", qat.accuracy},
                           {"converted", converted},
                           {"epoch_log", epochs},
                           {"file_bytes_before", in_size},
                           {"file_bytes_after", out_size}};
-    if (ptq_hist) out["acc_ptq_static_histogram"] = ptq_hist->accuracy;
     if (control) out["acc_fp32_control"] = control->accuracy;
     fmt::print("{}\n", out.dump());
     return;
@@ -176,9 +175,8 @@ void run_qat(const QatOptions& o) {
                100.0 * control->accuracy);
   fmt::print("{:<44} {:>7.2f}%\n", fmt::format("PTQ int{} (same quantizers, no training)", o.bits),
              100.0 * ptq.accuracy);
-  if (ptq_hist)
-    fmt::print("{:<44} {:>7.2f}%\n", fmt::format("PTQ int{} static, histogram observer", o.bits),
-               100.0 * ptq_hist->accuracy);
+  fmt::print("{:<44} {:>7.2f}%\n", fmt::format("PTQ int{} static, histogram observer", o.bits),
+             100.0 * ptq_hist.accuracy);
   fmt::print("{:<44} {:>7.2f}%\n", fmt::format("QAT int{}, fake-quantized model", o.bits),
              100.0 * fake_quant.accuracy);
   fmt::print("{:<44} {:>7.2f}%  ({:+.2f} vs fp32, {:+.2f} vs PTQ)\n",

@@ -168,6 +168,51 @@ TEST(CliTrain, FashionMnistSubsetTrainsInOneEpoch) {
 
 // ---- bad input: a non-zero status and a message naming the option and the value ----
 
+TEST(CliQuantize, Int4DynamicAndQatFilesArePackedAndReloadToTheirAccuracy) {
+  const fs::path model = temp_path("spirals_fp32.safetensors");
+  ASSERT_EQ(tinyml_cli("train --dataset spirals --lr 0.01 --batch 64 --epochs 5 --threads 1 --quiet --save '" +
+                       model.string() + "'")
+                .status,
+            0);
+  // int4 weights in dynamic mode: packed two per byte, run through the int8 GEMM.
+  const fs::path q4 = temp_path("spirals_int4.safetensors");
+  const ProcessResult q =
+      tinyml_cli("quantize '" + model.string() + "' --bits 4 --mode dynamic --json --out '" + q4.string() + "'");
+  ASSERT_EQ(q.status, 0) << q.err;
+  const std::vector<json> ql = json_lines(q.out);
+  ASSERT_EQ(ql.size(), 1u);
+  EXPECT_EQ(ql[0]["quantization"], "dynamic int4 symmetric per-channel(axis=0)");
+  EXPECT_EQ(ql[0]["file_bytes_after"].get<uintmax_t>(), fs::file_size(q4));
+  EXPECT_LT(ql[0]["file_bytes_after"].get<double>(), ql[0]["file_bytes_before"].get<double>());
+  for (const json& layer : ql[0]["report"]["layers"]) EXPECT_EQ(layer["kind"], "QuantizedLinear(dynamic)");
+  const ProcessResult e = tinyml_cli("eval '" + q4.string() + "' --json");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(json_lines(e.out).back()["test_acc"], ql[0]["acc_after"]) << e.out;
+
+  // QAT at 4 bits, converted to static layers that keep their weights packed; the histogram PTQ
+  // baseline is reported at every width.
+  const fs::path qat = temp_path("spirals_qat4.safetensors");
+  const ProcessResult t = tinyml_cli("qat '" + model.string() + "' --bits 4 --epochs 1 --json --out '" +
+                                     qat.string() + "'");
+  ASSERT_EQ(t.status, 0) << t.err;
+  const std::vector<json> tl = json_lines(t.out);
+  ASSERT_EQ(tl.size(), 1u);
+  for (const char* key : {"acc_fp32", "acc_ptq", "acc_ptq_static_histogram", "acc_qat", "acc_qat_fake_quant"}) {
+    ASSERT_TRUE(tl[0].contains(key)) << key;
+    EXPECT_GE(tl[0][key].get<double>(), 0.0) << key;
+    EXPECT_LE(tl[0][key].get<double>(), 1.0) << key;
+  }
+  EXPECT_EQ(tl[0]["file_bytes_after"].get<uintmax_t>(), fs::file_size(qat));
+  // A byte per int4 weight would make the converted file larger than the dynamic int4 one by the
+  // 64·64 + 2·64 + 64·3 = 4,416 weights' extra half bytes, 2,208; packed, only the static layers'
+  // input qparams and int32 biases are added.
+  EXPECT_LT(static_cast<double>(fs::file_size(qat)), static_cast<double>(fs::file_size(q4)) + 2208.0);
+  const ProcessResult te = tinyml_cli("eval '" + qat.string() + "' --json");
+  ASSERT_EQ(te.status, 0) << te.err;
+  EXPECT_EQ(json_lines(te.out).back()["test_acc"], tl[0]["acc_qat"]) << te.out;
+  for (const fs::path& f : {model, q4, qat}) fs::remove(f);
+}
+
 TEST(CliErrors, NegativeLearningRate) {
   const ProcessResult r = tinyml_cli("train --dataset xor --lr -1");
   EXPECT_EQ(r.status, 2);
@@ -352,7 +397,8 @@ TEST(CliBench, AllSuiteJsonHasEveryWorkloadOfThePyTorchComparison) {
   // Timings (a "best" figure) and the figures that are not (sizes).
   for (const char* timed :
        {"sgemm_256x1024x1024", "linear_256x1024x1024_fp32", "linear_256x1024x1024_dynamic_int8",
-        "linear_256x1024x1024_static_int8", "linear_b1_fp32", "linear_b1_dynamic_int8", "mlp_infer_1000_fp32",
+        "linear_256x1024x1024_static_int8", "linear_256x1024x1024_dynamic_int4", "linear_b1_fp32",
+        "linear_b1_dynamic_int8", "linear_b1_dynamic_int4", "mlp_infer_1000_fp32",
         "mlp_infer_1000_dynamic_int8", "mlp_infer_1000_static_int8", "mlp_train_epoch",
         "linear_dynamic_int8_speedup", "qgemm_u8s8_256x1024x1024"}) {
     ASSERT_TRUE(rows.contains(timed)) << timed;

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/bits.hpp"
 #include "tests/support/quantized_models.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/kernels/sgemm.hpp"
@@ -31,9 +31,7 @@ namespace kernels = tinyml::kernels;
 
 constexpr int kThreads = 4;
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using tinyml_test::same_bits;
 
 // ---------------------------------------------------------------- the four models
 

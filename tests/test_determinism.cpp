@@ -9,12 +9,12 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/support/bits.hpp"
 #include "tests/support/quantized_models.hpp"
 #include "tests/support/datasets.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
@@ -42,9 +42,7 @@ namespace kernels = tinyml::kernels;
 
 // ---------------------------------------------------------------- comparing bits
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using tinyml_test::same_bits;
 
 uint64_t fingerprint(const std::vector<float>& v) {
   uint64_t h = 0xcbf29ce484222325ULL;

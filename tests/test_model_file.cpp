@@ -50,6 +50,8 @@ class ModelFile : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // A 6-5-3 MLP quantized in static mode, saved as m.safetensors; returns the file's path.
+  std::string saved_static_mlp(uint64_t seed) const;
 
  private:
   fs::path dir_;
@@ -62,6 +64,17 @@ std::shared_ptr<Sequential> mlp(const std::vector<int64_t>& sizes, Generator& ge
     if (i + 2 < sizes.size()) m->push_back(std::make_shared<ReLU>());
   }
   return m;
+}
+
+std::string ModelFile::saved_static_mlp(uint64_t seed) const {
+  Generator gen(seed);
+  auto model = mlp({6, 5, 3}, gen);
+  QuantConfig c;
+  c.mode = QuantMode::Static;
+  quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
+  const std::string file = path("m.safetensors");
+  io::save_model(*model, file);
+  return file;
 }
 
 Tensor run(Module& m, const Tensor& x) {
@@ -221,13 +234,7 @@ std::function<void(io::SafetensorsFile&)> edit_modules(const std::function<void(
 }
 
 TEST_F(ModelFile, CorruptFilesAreRefusedWithAClearError) {
-  Generator gen(4);
-  auto model = mlp({6, 5, 3}, gen);
-  QuantConfig c;
-  c.mode = QuantMode::Static;
-  quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
-  const std::string file = path("m.safetensors");
-  io::save_model(*model, file);
+  const std::string file = saved_static_mlp(4);
   ASSERT_NO_THROW(io::load_model(file));
 
   expect_refused(
@@ -354,13 +361,7 @@ TEST_F(ModelFile, DeeplyNestedModuleListIsRefusedNotAStackOverflow) {
 }
 
 TEST_F(ModelFile, OutOfRangeNumbersAreRefusedBeforeNarrowing) {
-  Generator gen(8);
-  auto model = mlp({6, 5, 3}, gen);
-  QuantConfig c;
-  c.mode = QuantMode::Static;
-  quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
-  const std::string file = path("m.safetensors");
-  io::save_model(*model, file);
+  const std::string file = saved_static_mlp(8);
   // 2^32 + 8 became 8 bits when narrowed to int before the range check.
   expect_refused(file, edit_modules([](json& m) { m[1]["weight_qparams"]["spec"]["bits"] = 4294967304LL; }),
                  "bits must be in 2..8, got 4294967304");
