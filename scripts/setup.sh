@@ -15,8 +15,12 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   shift
 fi
 
-PACKAGES=(build-essential cmake pkg-config libopenblas-dev libdnnl-dev libfmt-dev libgtest-dev libgmock-dev
-          libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist doxygen)
+# ocl-icd-opencl-dev: Debian's oneDNN CMake config (dnnl-config.cmake) calls find_package(OpenCL),
+# but libdnnl-dev only recommends it, and recommends are not installed here.
+# ccache: a rebuild of unchanged sources (a student's copy, a second build folder) comes from its cache.
+PACKAGES=(build-essential cmake pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
+          libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
+          dataset-fashion-mnist doxygen)
 # The sanitizer build: clang-14; its ASan/UBSan/libFuzzer runtimes (libclang-rt, only recommended
 # by clang, so named here); libomp, the OpenMP runtime clang's -fopenmp links; llvm-symbolizer
 # (in llvm-14) for file:line in reports.
