@@ -74,6 +74,9 @@ ROOT=$(mktemp -d "${TINYML_FRESH_WORK:-/var/tmp}/tinyml-fresh.XXXXXX")
 MOUNTS=()
 cleanup() {
   local status=$?
+  if ((status != 0)); then
+    echo "== check-fresh.sh: FAILED (status $status) after $((SECONDS - stage_start)) s in the stage above" >&2
+  fi
   # Processes still running in the root (apt's helpers, a stuck test) would keep the mounts busy.
   for p in /proc/[0-9]*; do
     if [[ "$(readlink "$p/root" 2>/dev/null)" == "$ROOT" ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
