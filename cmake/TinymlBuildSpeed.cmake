@@ -1,0 +1,47 @@
+# How tinyml builds fast: precompiled headers for the heavy headers every file parses again, and
+# test-side programs (unit tests, the course's step tests) compiled at -O1. The measured effect is
+# in docs/performance.md ("Build times"; scripts/build-time.sh measures it).
+option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
+
+# The library's precompiled header: the standard headers and fmt, which most of its files include
+# (about two thirds of a library file's compile time is parsing headers). PRIVATE: nothing of it
+# reaches the installed target or its users.
+function(tinyml_library_pch target)
+  if(TINYML_PCH)
+    target_precompile_headers(${target} PRIVATE
+      <algorithm> <cmath> <cstdint> <cstring> <functional> <memory> <stdexcept> <string> <vector>
+      <fmt/format.h>)
+  endif()
+endfunction()
+
+# One precompiled header shared by every test-side program. It is built once, in this target, and
+# reused (REUSE_FROM), which needs the same compile flags: hence tinyml_test_flags below for all.
+# It holds third-party and standard headers only, so a test that forgets one of tinyml's includes
+# still fails to compile.
+function(tinyml_add_test_pch)
+  find_package(GTest REQUIRED)
+  add_library(tinyml_test_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp)
+  target_link_libraries(tinyml_test_pch PRIVATE tinyml::tinyml GTest::gtest GTest::gmock
+                                                nlohmann_json::nlohmann_json)
+  tinyml_test_flags(tinyml_test_pch NO_PCH)
+  if(TINYML_PCH)
+    target_precompile_headers(tinyml_test_pch PRIVATE
+      <gtest/gtest.h> <gmock/gmock.h> <nlohmann/json.hpp> <fmt/format.h>
+      <algorithm> <cmath> <cstdint> <filesystem> <fstream> <functional> <map> <memory> <sstream>
+      <string> <vector>)
+  endif()
+endfunction()
+
+# Flags of a test-side program: tinyml's warnings, -O1 instead of the build type's optimization
+# (the tests spend their time in the library, which keeps it; -O1 halves their compile time), and
+# the shared precompiled header.
+function(tinyml_test_flags target)
+  cmake_parse_arguments(ARG "NO_PCH" "" "" ${ARGN})
+  tinyml_target_flags(${target})
+  if(NOT TINYML_SANITIZE)  # the sanitizer build compiles its programs at -O0 already
+    target_compile_options(${target} PRIVATE -O1)
+  endif()
+  if(TINYML_PCH AND NOT ARG_NO_PCH)
+    target_precompile_headers(${target} REUSE_FROM tinyml_test_pch)
+  endif()
+endfunction()
