@@ -1,7 +1,6 @@
 // interop_dump: a dataset split as raw float32/int32 files, and a tinyml model's logits on it, for
 // scripts/check-interop.sh to compare with ONNX Runtime and PyTorch.
-// Usage: interop_dump MODEL|- DATASET SPLIT LIMIT PREFIX
-//   writes PREFIX.x.f32 (N × features), PREFIX.y.i32 (N) and, given a MODEL, PREFIX.logits.f32 (N × classes)
+// Usage: interop_dump MODEL|- DATASET SPLIT LIMIT PREFIX  (SPLIT: train or test)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,15 +18,17 @@ namespace {
 
 void write_raw(const std::string& path, const void* data, size_t bytes) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  TINYML_CHECK(f != nullptr && std::fwrite(data, 1, bytes, f) == bytes, "interop_dump: cannot write '{}'", path);
+  TINYML_CHECK(f != nullptr && std::fwrite(data, 1, bytes, f) == bytes, "interop_dump: cannot write '{}'",
+               path);
   std::fclose(f);
 }
 
 void run(const std::string& model_path, const std::string& dataset, const std::string& split, size_t limit,
          const std::string& prefix) {
   const bool train = split == "train";
-  const tinyml::cli::DataSplits data = tinyml::cli::load_dataset(
-      dataset, train, train ? std::optional<size_t>(limit) : std::nullopt, train ? std::nullopt : std::optional(limit));
+  const tinyml::cli::DataSplits data =
+      tinyml::cli::load_dataset(dataset, train, train ? std::optional<size_t>(limit) : std::nullopt,
+                                train ? std::nullopt : std::optional(limit));
   const tinyml::data::Dataset& ds = train ? *data.train : *data.test;
   std::vector<float> x;
   std::vector<int32_t> y;
