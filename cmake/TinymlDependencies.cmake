@@ -5,6 +5,11 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(dnnl REQUIRED)
+# ONNX export/import (tinyml/io/onnx_*): Debian's libonnx-dev, whose ONNX::onnx target brings the
+# generated protobuf classes (onnx-ml.pb.h, with ONNX_ML=1 and ONNX_NAMESPACE=onnx) and the checker;
+# it names protobuf::libprotobuf, so Protobuf comes first.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
 find_package(OpenBLAS CONFIG QUIET)
 if(OpenBLAS_FOUND AND NOT TARGET tinyml_openblas)
   add_library(tinyml_openblas INTERFACE IMPORTED)

@@ -118,6 +118,16 @@ TEST(Examples, QuickstartFitsTheSpirals) {
   EXPECT_GT(number_after(r.out, "accuracy:"), 90.0) << r.out;
 }
 
+TEST(Examples, OnnxRoundtripImportsTheSameModelAndWritesBothFiles) {
+  const fs::path dir = fs::temp_directory_path() / ("tinyml_onnx_example_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const ProcessResult r = run_example("onnx_roundtrip", dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;  // status 1: the imported model's outputs differ by more than 1e-5
+  EXPECT_THAT(r.out, HasSubstr("max |difference| 0"));  // the same weights through the same GEMM
+  EXPECT_TRUE(fs::file_size(dir / "spirals_int8_static.onnx") < fs::file_size(dir / "spirals_fp32.onnx"));
+  fs::remove_all(dir);
+}
+
 TEST(Examples, CustomModuleRunsItsHooksOnceAndHasGradients) {
   const ProcessResult r = run_example("custom_module");
   ASSERT_EQ(r.status, 0) << r.out;

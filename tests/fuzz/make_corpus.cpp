@@ -19,12 +19,14 @@
 #include "tinyml/data/idx.hpp"
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/io/model_io.hpp"
+#include "tinyml/io/onnx_export.hpp"
 #include "tinyml/io/safetensors.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/dropout.hpp"
 #include "tinyml/nn/flatten.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/sequential.hpp"
+#include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
 
 namespace fs = std::filesystem;
@@ -413,6 +415,26 @@ void parse_arch_corpus() {
   for (size_t i = 0; i < texts.size(); ++i) put("parse_arch", fmt::format("arch-{:02}", i), texts[i]);
 }
 
+// ONNX: a float MLP as Gemm and as MatMul + Add, a Flatten-first one, and a static int8 graph
+// (which import refuses at its first QuantizeLinear).
+void onnx_corpus() {
+  Generator gen(4);
+  auto mlp = float_mlp(gen);
+  const auto put_onnx = [](const std::string& name, const std::string& bytes) { put("onnx", name, bytes); };
+  put_onnx("gemm.onnx", io::export_onnx_bytes(*mlp));
+  put_onnx("matmul.onnx", io::export_onnx_bytes(*mlp, {.opset = 13, .linear = io::OnnxLinearOp::MatMul,
+                                                       .input_shape = {}}));
+  nn::Sequential flat(std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(4, 2, true, gen),
+                      std::make_shared<nn::Tanh>());
+  put_onnx("flatten.onnx", io::export_onnx_bytes(flat, {.opset = 0, .linear = io::OnnxLinearOp::Gemm,
+                                                        .input_shape = {2, 2}}));
+  quant::QuantConfig cfg;
+  cfg.mode = quant::QuantMode::Static;
+  cfg.observer = "minmax";
+  quant::quantize_model(*mlp, cfg, {Tensor::randn({8, mlp->at<nn::Linear>(0)->in_features()}, gen)});
+  put_onnx("static-int8.onnx", io::export_onnx_bytes(*mlp));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -428,6 +450,7 @@ int main(int argc, char** argv) {
   model_corpus(tmp);
   cli_corpus();
   parse_arch_corpus();
+  onnx_corpus();
   fs::remove_all(tmp);
   return 0;
 }

@@ -14,6 +14,8 @@ class Flatten : public Module {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }
   std::string extra_repr() const override;
+  int64_t start_dim() const { return start_dim_; }
+  int64_t end_dim() const { return end_dim_; }
 
  private:
   int64_t start_dim_;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the runtimes the ONNX interop check (scripts/check-interop.sh) runs against:
+#   - ONNX Runtime, from the npm package onnxruntime-node (its CPU binaries ship inside the
+#     package, so its install script, which would download more, is skipped), into .cache/interop/;
+#   - PyTorch 1.13 (Debian's python3-torch) and Node.js, through apt when missing.
+# Usage: scripts/interop-deps.sh   (idempotent; nothing is installed when all is present)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || missing+=(python3-torch)
+# Debian's nodejs, or another Node.js that brings npm with it.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "Installing missing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+CACHE=.cache/interop
+mkdir -p "$CACHE"
+if [[ ! -d "$CACHE/node_modules/onnxruntime-node" ]]; then
+  [[ -f "$CACHE/package.json" ]] || echo '{"name": "tinyml-interop", "private": true}' >"$CACHE/package.json"
+  npm install --prefix "$CACHE" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0
+fi
+echo "interop runtimes ready: $(node --version) with onnxruntime-node in $CACHE, $(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')"
