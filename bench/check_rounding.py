@@ -29,18 +29,17 @@ def random_tensors(n, seed):
         yield torch.round(x * 10**decimals) / 10**decimals
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tensors", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--program", default="build/bin/quantize_ints")
-    a = ap.parse_args()
-
-    cases = [(x, dt) for x in random_tensors(a.tensors, a.seed) for dt in (torch.quint8, torch.qint8)]
+def compare(program, tensors, seed):
+    """Counts of differences between tinyml (bench/quantize_ints at `program`) and PyTorch."""
+    cases = [(x, dt) for x in random_tensors(tensors, seed) for dt in (torch.quint8, torch.qint8)]
     lines = "".join(f"{int(dt == torch.qint8)} " + " ".join(f"{v:.9g}" for v in x.tolist()) + "\n"
                     for x, dt in cases)
-    out = subprocess.run([a.program], input=lines, capture_output=True, text=True, check=True).stdout.splitlines()
-    qparams_diff = int_diff = fq_diff = elements = 0
+    out = subprocess.run([program], input=lines, capture_output=True, text=True, check=True).stdout.splitlines()
+    counts = {"tensors": len(cases), "elements": 0, "qparams": 0, "integers": 0, "fake_quantize": 0}
+
+    def f32(v):
+        return torch.tensor(v, dtype=torch.float32).item()
+
     for k, (x, dt) in enumerate(cases):
         head = out[2 * k].split()
         s_t, z_t, q_t = float(head[0]), int(head[1]), [int(v) for v in head[2:]]
@@ -49,19 +48,28 @@ def main():
         obs(x)
         s, z = obs.calculate_qparams()
         s, z = s.item(), int(z)
-        f32 = lambda v: torch.tensor(v, dtype=torch.float32).item()  # noqa: E731
-        qparams_diff += int(f32(s) != f32(s_t) or z != z_t)
+        counts["qparams"] += int(f32(s) != f32(s_t) or z != z_t)
         q = torch.quantize_per_tensor(x, s, z, dt).int_repr().int().tolist()
         lo, hi = (0, 255) if dt == torch.quint8 else (-128, 127)
         fq = torch.fake_quantize_per_tensor_affine(x, s, z, lo, hi)
-        int_diff += sum(int(p != t) for p, t in zip(q, q_t))
-        fq_diff += int((fq != fq_t).sum())
-        elements += len(q)
-    print(f"{len(cases)} tensors ({a.tensors} × uint8, int8 affine), {elements} elements")
-    print(f"qparams differing from MinMaxObserver's: {qparams_diff} of {len(cases)}")
-    print(f"integers differing from quantize_per_tensor's: {int_diff} of {elements}")
-    print(f"values differing from fake_quantize_per_tensor_affine's: {fq_diff} of {elements}")
-    return 1 if qparams_diff or int_diff or fq_diff else 0
+        counts["integers"] += sum(int(p != t) for p, t in zip(q, q_t))
+        counts["fake_quantize"] += int((fq != fq_t).sum())
+        counts["elements"] += len(q)
+    return counts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tensors", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--program", default="build/bin/quantize_ints")
+    a = ap.parse_args()
+    c = compare(a.program, a.tensors, a.seed)
+    print(f"{c['tensors']} tensors ({a.tensors} × uint8, int8 affine), {c['elements']} elements")
+    print(f"qparams differing from MinMaxObserver's: {c['qparams']} of {c['tensors']}")
+    print(f"integers differing from quantize_per_tensor's: {c['integers']} of {c['elements']}")
+    print(f"values differing from fake_quantize_per_tensor_affine's: {c['fake_quantize']} of {c['elements']}")
+    return 1 if c["qparams"] or c["integers"] or c["fake_quantize"] else 0
 
 
 if __name__ == "__main__":
