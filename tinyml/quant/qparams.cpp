@@ -137,7 +137,7 @@ float round_half_even(float x) {
 }
 
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  // BEGIN SOLUTION 07: quantize_value: clamp(round_half_even(x * (1/scale)) + zero_point, qmin, qmax); NaN throws
+  // BEGIN SOLUTION 07: quantize_value: clamp(round_half_even(x * (1/s)) + zero_point, qmin, qmax); NaN throws
   TINYML_CHECK(!std::isnan(x), "quantize_value: got NaN (scale {}, zero point {})", scale, zero_point);
   // x times the inverse scale, both in float32, as PyTorch computes it: x / scale rounds
   // differently near halves (0.01 / 7.8431374e-05 is 127.49999 in float32, 0.01 * (1 / 7.8431374e-05)
