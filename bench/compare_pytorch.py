@@ -13,6 +13,10 @@ workloads in PyTorch, timed the same way:
     batch 128, cross-entropy) on Fashion-MNIST, and the test accuracy after the epochs;
   * the size of the model's state as a file: torch.save(state_dict) against tinyml's
     io::save_model file, fp32 and dynamic int8.
+  * tiny models: one Adam step (zero_grad, forward, CrossEntropyLoss, backward, step) of the XOR
+    MLP 2-8-2 on its 4 points and of the spirals MLP 2-64-64-3 on 600 points (tinyml bench's
+    "tiny" suite); and, when bench/quantize_ints is built next to --tinyml, whether tinyml's
+    quantized integers equal PyTorch's on 500 random tensors (bench/check_rounding.py).
 
 Timing (both sides): warm-up calls for a tenth of --min-time (at least one), then single timed
 calls until there are at least --repeat of them and --min-time seconds have passed; the median and
