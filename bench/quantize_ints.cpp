@@ -29,7 +29,8 @@ int main() {
     std::printf("%.9g %d", static_cast<double>(qp.scale[0]), qp.zero_point[0]);
     for (const int32_t q : quant::QTensor::quantize(t, qp).values()) std::printf(" %d", q);
     std::printf("\n");
-    for (const float v : quant::fake_quantize(t, qp).to_vector()) std::printf("%.9g ", static_cast<double>(v));
+    for (const float v : quant::fake_quantize(t, qp).to_vector())
+      std::printf("%.9g ", static_cast<double>(v));
     std::printf("\n");
   }
   return 0;

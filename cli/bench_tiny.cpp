@@ -22,7 +22,9 @@ namespace tinyml::cli {
 
 namespace {
 
-std::shared_ptr<nn::Sequential> tiny_mlp(int64_t in, int64_t hidden, int64_t layers, int64_t out, Generator& gen) {
+// `layers` hidden Linear+ReLU pairs of width `hidden`, then a Linear to `out` logits.
+std::shared_ptr<nn::Sequential> tiny_mlp(int64_t in, int64_t hidden, int64_t layers, int64_t out,
+                                         Generator& gen) {
   auto model = std::make_shared<nn::Sequential>();
   int64_t width = in;
   for (int64_t i = 0; i < layers; ++i) {
