@@ -13,6 +13,10 @@ workloads in PyTorch, timed the same way:
     batch 128, cross-entropy) on Fashion-MNIST, and the test accuracy after the epochs;
   * the size of the model's state as a file: torch.save(state_dict) against tinyml's
     io::save_model file, fp32 and dynamic int8.
+  * tiny models: one Adam step (zero_grad, forward, CrossEntropyLoss, backward, step) of the XOR
+    MLP 2-8-2 on its 4 points and of the spirals MLP 2-64-64-3 on 600 points (tinyml bench's
+    "tiny" suite); and, when bench/quantize_ints is built next to --tinyml, whether tinyml's
+    quantized integers equal PyTorch's on 500 random tensors (bench/check_rounding.py).
 
 Timing (both sides): warm-up calls for a tenth of --min-time (at least one), then single timed
 calls until there are at least --repeat of them and --min-time seconds have passed; the median and
@@ -64,6 +68,8 @@ ROWS = [
     ("mlp_test_acc", "test accuracy after the epochs (%)", "acc"),
     ("mlp_file_fp32", "MLP state file, fp32 (KB)", "size"),
     ("mlp_file_dynamic_int8", "MLP state file, dynamic int8 (KB)", "size"),
+    ("tiny_xor_step", "XOR MLP 2-8-2, one Adam step, batch 4 (µs)", "time"),
+    ("tiny_spirals_step", "spirals MLP 2-64-64-3, one Adam step, 600 points (µs)", "time"),
 ]
 
 # ---- the machine ----
@@ -222,6 +228,37 @@ def dynamic_quantized(torch, module):
     return tq.quantize_dynamic(module, {torch.nn.Linear: tq.per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
+def tiny_step_us(torch, sizes, x, y, rep, mt):
+    """One Adam step (zero_grad, forward, CrossEntropyLoss, backward, step) of an MLP, in µs."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    med, best, calls = time_calls(step, rep, mt)
+    return {"value": med * 1e6, "best": best * 1e6, "samples": calls}
+
+
+def run_tiny(torch, rep, mt, out):
+    """The tiny suite (cli/bench_tiny.cpp). tinyml's XOR step includes a shuffling DataLoader pass;
+    PyTorch's takes the four points as they are (the step alone, the figure it is compared with)."""
+    xor_x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    xor_y = torch.tensor([0, 1, 1, 0])
+    out["tiny_xor_step"] = tiny_step_us(torch, [2, 8, 2], xor_x, xor_y, rep, mt)
+    # 600 points in 3 classes; the values do not change the time.
+    gen = torch.Generator().manual_seed(1)
+    spirals_x, spirals_y = torch.rand(600, 2, generator=gen) * 2 - 1, torch.arange(600) // 200
+    out["tiny_spirals_step"] = tiny_step_us(torch, [2, 64, 64, 3], spirals_x, spirals_y, rep, mt)
+
+
 def run_pytorch(torch, args):
     torch.set_num_threads(args.threads)
     engines = torch.backends.quantized.supported_engines
@@ -291,6 +328,7 @@ def run_pytorch(torch, args):
         out["mlp_infer_1000_fp32"] = ms_row(time_calls(lambda: model(images), rep, mt))
         out["mlp_infer_1000_dynamic_int8"] = ms_row(time_calls(lambda: dyn_mlp(images), rep, mt))
         out["mlp_infer_1000_static_int8"] = ms_row(time_calls(lambda: stat_mlp(images), rep, mt))
+    run_tiny(torch, rep, mt, out)
     out["mlp_file_fp32"] = {"value": state_file_kb(torch, model)}
     out["mlp_file_dynamic_int8"] = {"value": state_file_kb(torch, dyn_mlp)}
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "openblas_threads": openblas_threads(),
@@ -378,8 +416,24 @@ def build_rows(tinyml, torch_results):
     return rows
 
 
-def targets(tinyml, torch_results, full_epoch):
-    """DESIGN.md's targets, from the fastest calls of this run (the least noisy figure)."""
+def rounding_differences(args):
+    """Integers of tinyml's quantization that differ from PyTorch's on 500 random tensors
+    (bench/check_rounding.py), or None without PyTorch or bench/quantize_ints."""
+    program = os.path.join(os.path.dirname(args.tinyml), "quantize_ints")
+    if not os.path.exists(program):
+        return None
+    try:
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        import check_rounding  # noqa: PLC0415
+    except ImportError:
+        return None
+    c = check_rounding.compare(program, 500, 0)
+    return c["qparams"] + c["integers"] + c["fake_quantize"]
+
+
+def targets(tinyml, torch_results, full_epoch, rounding=None):
+    """DESIGN.md's targets and the performance targets of this release, from the fastest calls of
+    this run (the least noisy figure)."""
     def best(d, key):
         r = d.get(key) if d else None
         return None if r is None else r.get("best", r["value"])
@@ -406,6 +460,18 @@ def targets(tinyml, torch_results, full_epoch):
     if full_epoch:  # with --limit the figure is part of an epoch
         add("training epoch ≤ 0.49 s (PyTorch's figure in DESIGN.md, idle machine)", best(tinyml, "mlp_train_epoch"),
             0.49)
+
+    def speedup(key):
+        t, p = best(tinyml, key), best(torch_results, key)
+        return None if t is None or p is None else p / t
+
+    add("tiny XOR step: PyTorch's time / tinyml's ≥ 25", speedup("tiny_xor_step"), 25.0, higher_is_better=True)
+    add("tiny spirals step: PyTorch's time / tinyml's ≥ 10", speedup("tiny_spirals_step"), 10.0,
+        higher_is_better=True)
+    add("dynamic int8 Linear 256×1024→1024 / PyTorch's time ≤ 0.75", ratio("linear_256x1024x1024_dynamic_int8"),
+        0.75)
+    add("training epoch / PyTorch's time ≤ 0.55", ratio("mlp_train_epoch"), 0.55)
+    add("quantized integers differing from PyTorch's (500 random tensors) = 0", rounding, 0)
     return checks
 
 
@@ -454,7 +520,7 @@ def print_text(report, rows, checks):
             line += f"  {pp:>18}  {rr:>15}  {r['winner']}"
         print(line)
     if checks:
-        print("\ntargets (DESIGN.md), from the fastest calls:")
+        print("\ntargets (DESIGN.md and docs/performance.md), from the fastest calls:")
         for c in checks:
             print(f"  {'met    ' if c['met'] else 'NOT MET'}  {c['target']}: {c['value']:.3f}")
 
@@ -490,7 +556,7 @@ def print_markdown(report, rows, checks):
             print(f"| {r['label']} | {tt} |")
     if checks:
         print()
-        print("| target (DESIGN.md), from the fastest calls | this run | met |")
+        print("| target (DESIGN.md, docs/performance.md), from the fastest calls | this run | met |")
         print("|---|---:|---|")
         for c in checks:
             print(f"| {c['target']} | {c['value']:.3f} | {'yes' if c['met'] else '**no**'} |")
@@ -564,7 +630,8 @@ def main():
     report["load_after"] = load_average()
 
     rows = build_rows(tinyml, torch_results)
-    checks = targets(tinyml, torch_results, full_epoch=not args.limit)
+    rounding = rounding_differences(args) if torch is not None else None
+    checks = targets(tinyml, torch_results, full_epoch=not args.limit, rounding=rounding)
     report["rows"] = rows
     report["targets"] = checks
     report["tinyml_results"] = list(tinyml.values())

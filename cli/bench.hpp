@@ -49,6 +49,7 @@ void add_bench_suite(std::string name, std::string description, BenchSuiteFn run
 
 BenchSuite core_bench_suite();   // bench_core.cpp
 BenchSuite quant_bench_suite();  // bench_quant.cpp
+BenchSuite tiny_bench_suite();   // bench_tiny.cpp
 
 // Times `fn`: warm-up calls for a tenth of options.min_time (at least one: first touch of
 // buffers, thread start-up, oneDNN's kernel generation), then single timed calls until there are

@@ -31,7 +31,7 @@ namespace {
 constexpr const char* kAllSuites = "all";
 
 std::vector<BenchSuite>& registry() {
-  static std::vector<BenchSuite> suites = {core_bench_suite(), quant_bench_suite()};
+  static std::vector<BenchSuite> suites = {core_bench_suite(), quant_bench_suite(), tiny_bench_suite()};
   return suites;
 }
 

@@ -393,11 +393,12 @@ TEST(CliBench, AllSuiteJsonHasEveryWorkloadOfThePyTorchComparison) {
       EXPECT_GE(row["samples"].get<int64_t>(), 1) << row.dump();
     }
   }
-  EXPECT_EQ(suites, (std::set<std::string>{"core", "quant"}));
+  EXPECT_EQ(suites, (std::set<std::string>{"core", "quant", "tiny"}));
   // Timings (a "best" figure) and the figures that are not (sizes).
   for (const char* timed :
        {"sgemm_256x1024x1024", "linear_256x1024x1024_fp32", "linear_256x1024x1024_dynamic_int8",
         "linear_256x1024x1024_static_int8", "linear_256x1024x1024_dynamic_int4", "linear_b1_fp32",
+        "tiny_xor_step", "tiny_spirals_step",
         "linear_b1_dynamic_int8", "linear_b1_dynamic_int4", "mlp_infer_1000_fp32",
         "mlp_infer_1000_dynamic_int8", "mlp_infer_1000_static_int8", "mlp_train_epoch",
         "linear_dynamic_int8_speedup", "qgemm_u8s8_256x1024x1024"}) {
@@ -434,7 +435,7 @@ TEST(CliBench, QuickDoesNotOverrideExplicitOptionsAndAllIsReserved) {
     }
   const ProcessResult bad = tinyml_cli("bench --suite al");
   EXPECT_EQ(bad.status, 2);
-  EXPECT_THAT(bad.err, HasSubstr("available: core, quant, all"));
+  EXPECT_THAT(bad.err, HasSubstr("available: core, quant, tiny, all"));
   const ProcessResult neg = tinyml_cli("bench --min-time -1");
   EXPECT_EQ(neg.status, 2);
   EXPECT_THAT(neg.err, HasSubstr("--min-time"));

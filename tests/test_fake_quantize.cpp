@@ -46,6 +46,17 @@ TEST(FakeQuantizeSte, PerTensorMaskMatchesPyTorch) {
   expect_values(x.grad(), {0, 1, 1, 1, 1, 0});
 }
 
+// A tie of x · (1/s) that x / s misses, recorded with PyTorch 1.13 (/usr/bin/python3):
+//   x = torch.tensor([0.006, 0.001, 0.003]); s = 2.3529411919298582e-05 (MinMaxObserver's)
+//   torch.fake_quantize_per_tensor_affine(x, s, 0, 0, 255) / s → [255, 43, 128]
+// (In float32, 0.001 / s is the tie 42.5, which goes to the even 42; 0.001 · (1/s) is 42.500004.)
+TEST(FakeQuantizeSte, TieMatchesPyTorch) {
+  const Tensor x({0.006f, 0.001f, 0.003f});
+  const float s = 2.3529411919298582e-05f;
+  const QParams qp{QuantSpec::int8_affine(), {s}, {0}};
+  expect_values(fake_quantize_ste(x, qp), {255 * s, 43 * s, 128 * s});
+}
+
 // Recorded with PyTorch 1.13, a zero point inside an unsigned range:
 //   x2 = torch.tensor([-0.5, -0.45, -0.44, 0.0, 1.04, 1.05, 1.06, 2.0], requires_grad=True)
 //   y2 = torch.fake_quantize_per_tensor_affine(x2, 0.1, 4, 0, 15); y2.sum().backward()

@@ -35,16 +35,16 @@ QuantSpec symmetric(int bits) { return {bits, Scheme::Symmetric, Granularity::Pe
 //   [qmin − 1/2, qmax + 1/2], and q = clamp(round(u), qmin, qmax) is within 1/2 of u (the clamp
 //   only moves a value that rounded past an end back onto it). x̂ − x = s·(q − z) − x = s·(q − u).
 //   Symmetric: z = 0, u = x/s in [−qmax, qmax] since s = amax/qmax: the same argument.
-// In float32, s, min⁻/s and x/s each carry a relative rounding of 2^-24; in units of q the three
-// add at most 3·(qmax − qmin + 1)·2^-24 <= 3·256·2^-24, which is <= 2^-22·(max⁺ − min⁻) in units
-// of x; q − z and round(·) + z are exact (small integers), and s·(q − z) rounds once more, by
+// In float32, s, min⁻/s, 1/s and x·(1/s) each carry a relative rounding of 2^-24; in units of q the
+// four add at most 4·(qmax − qmin + 1)·2^-24 <= 4·256·2^-24, which is <= 2^-21·(max⁺ − min⁻) in
+// units of x; q − z and round(·) + z are exact (small integers), and s·(q − z) rounds once more, by
 // 2^-24·|x̂|. Hence the test bound below.
 double roundtrip_bound(const QParams& qp, size_t c, float range_min, float range_max, float xhat) {
   const double range = static_cast<double>(std::max(range_max, 0.0f)) - std::min(range_min, 0.0f);
   const double widened = qp.spec.scheme == Scheme::Symmetric
                              ? 2.0 * std::max(std::fabs(range_min), std::fabs(range_max))
                              : range;
-  return qp.scale[c] / 2.0 + std::ldexp(widened, -22) + std::ldexp(std::fabs(xhat), -24);
+  return qp.scale[c] / 2.0 + std::ldexp(widened, -21) + std::ldexp(std::fabs(xhat), -24);
 }
 
 struct Recorded {
@@ -353,10 +353,44 @@ TEST(QuantizeValue, ClampsAndRejectsNaN) {
   EXPECT_EQ(quantize_value(-1e30f, 0.1f, 3, 0, 255), 0);
   EXPECT_EQ(quantize_value(std::numeric_limits<float>::infinity(), 0.1f, 3, 0, 255), 255);
   EXPECT_EQ(quantize_value(-std::numeric_limits<float>::infinity(), 0.1f, 3, -128, 127), -128);
-  // In float32, 0.25f/0.1f and 0.35f/0.1f are exactly 2.5 and 3.5: ties, to the even neighbour.
+  // In float32, 1/0.1f is 10 and 0.25f·10, 0.35f·10 are exactly 2.5 and 3.5: ties, to the even neighbour.
   EXPECT_EQ(quantize_value(0.25f, 0.1f, 3, 0, 255), 5);  // 2 + 3
   EXPECT_EQ(quantize_value(0.35f, 0.1f, 3, 0, 255), 7);  // 4 + 3
   EXPECT_THROW(quantize_value(std::numeric_limits<float>::quiet_NaN(), 0.1f, 0, 0, 255), Error);
+}
+
+// Ties where x / s and x · (1/s) round differently in float32; the integers are PyTorch 1.13's:
+//   from torch.ao.quantization.observer import MinMaxObserver
+//   x = torch.tensor(values); o = MinMaxObserver(dtype=dt); o(x); s, z = o.calculate_qparams()
+//   torch.quantize_per_tensor(x, s.item(), int(z), dt).int_repr()
+//   torch.fake_quantize_per_tensor_affine(x, s.item(), int(z), qmin, qmax)  (the same integers · s)
+// Dividing by s gives [0, 254] for the first and 42 for the 0.001 of the third.
+TEST(QuantizeValue, MatchesPyTorchAtTies) {
+  struct Case {
+    std::vector<float> x;
+    bool is_signed;
+    std::vector<int32_t> q;  // PyTorch's
+  };
+  const std::vector<Case> cases = {
+      {{-0.01f, 0.01f}, false, {0, 255}},               // s = 7.84313743e-05, z = 127
+      {{0.001f, -0.005f, 0.0f}, false, {255, 0, 212}},  // s = 2.3529412e-05, z = 212
+      {{0.001f, -0.005f, 0.0f}, true, {127, -128, 84}},
+      {{0.006f, 0.001f, 0.003f}, false, {255, 43, 128}},  // s = 2.3529412e-05, z = 0
+      {{0.006f, 0.001f, 0.003f}, true, {127, -85, 0}},    // z = −128
+  };
+  for (const Case& c : cases) {
+    const QuantSpec spec{8, Scheme::Affine, Granularity::PerTensor, 0, c.is_signed};
+    const Tensor x = Tensor::from_vector(c.x, {static_cast<int64_t>(c.x.size())});
+    const QParams qp = choose_qparams(x, spec);
+    EXPECT_EQ(QTensor::quantize(x, qp).values(), c.q) << c.x[0];
+    const std::vector<float> xhat = fake_quantize(x, qp).to_vector();
+    for (size_t i = 0; i < c.q.size(); ++i) {
+      EXPECT_EQ(quantize_value(c.x[i], qp.scale[0], qp.zero_point[0], spec.qmin(), spec.qmax()), c.q[i]);
+      EXPECT_EQ(xhat[i], dequantize_value(c.q[i], qp.scale[0], qp.zero_point[0]));
+    }
+  }
+  // The first case's scale, as PyTorch prints it.
+  EXPECT_EQ(choose_qparams(-0.01f, 0.01f, uint8_affine()).scale[0], 7.84313743e-05f);
 }
 
 TEST(FakeQuantize, EqualsQuantizeThenDequantize) {

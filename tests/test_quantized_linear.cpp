@@ -140,6 +140,24 @@ TEST(QuantizedLinear, DynamicEqualsIntegerReference) {
   }
 }
 
+// Dynamic mode quantizes its input with PyTorch's x · (1/s): for x = [0.006, 0.001, 0.003],
+// s = 2.3529412e-05 and z = 0, PyTorch 1.13's integers are [255, 43, 128]
+//   torch.quantize_per_tensor(x, 2.3529411919298582e-05, 0, torch.quint8).int_repr()
+// where x / s would give 42 for the middle one. A weight that picks the middle input shows it.
+TEST(QuantizedLinear, DynamicInputQuantizationMatchesPyTorchAtTies) {
+  Generator gen(3);
+  Linear lin(3, 1, false, gen);
+  lin.weight.data()[0] = 0.0f;
+  lin.weight.data()[1] = 1.0f;
+  lin.weight.data()[2] = 0.0f;
+  NoGradGuard no_grad;
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  ASSERT_EQ(q->weight().values(), (std::vector<int32_t>{0, 127, 0}));
+  const float s_x = 2.3529412e-05f;
+  const float y = (*q)(Tensor::from_vector({0.006f, 0.001f, 0.003f}, {1, 3})).to_vector()[0];
+  EXPECT_NEAR(y, 43 * s_x, 1e-3 * s_x);
+}
+
 TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
   Generator gen(2);
   Linear lin(45, 23, true, gen);

@@ -103,6 +103,11 @@ TEST(QParams, QuantizeValueRoundsClampsAndRejectsNaN) {
   EXPECT_EQ(quantize_value(inf, 0.1f, 0, -127, 127), 127);
   EXPECT_EQ(quantize_value(-inf, 0.1f, 0, -127, 127), -127);
   EXPECT_TINYML_ERROR(quantize_value(std::nanf(""), 0.1f, 0, 0, 255), "quantize_value", "NaN");
+  // x · (1/s) with 1/s in float32, as PyTorch 1.13: 0.01 / s is 127.49999 but 0.01 · (1/s) the
+  // tie 127.5. From torch.quantize_per_tensor(torch.tensor([-0.01, 0.01]), 7.84313743e-05, 127,
+  // torch.quint8).int_repr() → [0, 255]; dividing by s gives [0, 254].
+  EXPECT_EQ(quantize_value(0.01f, 7.84313743e-05f, 127, 0, 255), 255);
+  EXPECT_EQ(quantize_value(-0.01f, 7.84313743e-05f, 127, 0, 255), 0);
 }
 
 TEST(QParams, ZeroIsExactlyRepresentable) {

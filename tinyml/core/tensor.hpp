@@ -1,4 +1,4 @@
-// Tensor: a cheap handle to float32 storage (64-byte aligned) seen through shape, strides and offset.
+// Tensor: a cheap handle to float32 storage (aligned for SIMD) seen through shape, strides and offset.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +22,8 @@ namespace autograd {
 struct Node;
 }
 
-// A block of floats shared by every view of it. Allocated 64-byte aligned for SIMD and BLAS.
+// A block of floats shared by every view of it. Allocated 64-byte aligned for SIMD and BLAS when
+// larger than 512 bytes; smaller blocks are 16-byte aligned (plain malloc, much cheaper to allocate).
 class Storage {
  public:
   explicit Storage(size_t numel);

@@ -46,7 +46,13 @@ void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  sgemm_using(sgemm_backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  // oneDNN's sgemm allocates a scratch buffer on every call: for a tiny product (the XOR model's
+  // 4×8×2) that costs more than the arithmetic, and OpenBLAS's small-matrix kernels win whatever
+  // their width. 32³ multiply-adds keeps every product of the reference MLP on the chosen backend.
+  constexpr int64_t kTinyGemm = 32 * 32 * 32;
+  const bool tiny = M >= 0 && N >= 0 && K >= 0 && M * N <= kTinyGemm && M * N * K <= kTinyGemm;
+  const SgemmBackend backend = tiny ? SgemmBackend::OpenBLAS : sgemm_backend();
+  sgemm_using(backend, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

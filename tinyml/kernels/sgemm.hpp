@@ -8,6 +8,7 @@ namespace tinyml::kernels {
 
 // Row-major C(M×N) = alpha · op(A)(M×K) · op(B)(K×N) + beta · C.
 // op(A) = Aᵀ when trans_a (then A is stored K×M with leading dimension lda), likewise B.
+// Runs on sgemm_backend(), except tiny products (M·N·K ≤ 32³), which always take OpenBLAS.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
            int64_t ldc);

@@ -38,6 +38,7 @@ Tensor fake_quantize_ste(const Tensor& x, const QParams& qp) {
     for (int64_t c = 0; c < l.channels; ++c) {
       const auto k = static_cast<size_t>(qp.per_channel() ? c : 0);
       const float s = qp.scale[k];
+      const float inv_scale = 1.0f / s;  // in float32, as quantize_value and PyTorch take it
       const auto z = static_cast<float>(qp.zero_point[k]);
       const int64_t start = (o * l.channels + c) * l.inner;
       for (int64_t i = start; i < start + l.inner; ++i) {
@@ -46,7 +47,7 @@ Tensor fake_quantize_ste(const Tensor& x, const QParams& qp) {
                      shape_str(x.shape()), i);
         // Computed in float exactly as quantize_value does, so that x̂ equals what QTensor and
         // QuantizedLinear produce from the same qparams.
-        const float q = round_half_even(v / s) + z;
+        const float q = round_half_even(v * inv_scale) + z;
         const float qc = std::clamp(q, qmin, qmax);
         po[i] = s * (qc - z);
         if (pm) pm[i] = (q >= qmin && q <= qmax) ? 1.0f : 0.0f;

@@ -12,13 +12,13 @@
 
 namespace tinyml::quant {
 
-// x̂ = (clamp(round_half_even(x/s) + z, qmin, qmax) − z) · s, per tensor or per channel along
+// x̂ = (clamp(round_half_even(x·(1/s)) + z, qmin, qmax) − z) · s, per tensor or per channel along
 // qp.spec.axis: the same numbers as fake_quantize(x, qp), but differentiable.
 // Backward is the straight-through estimator: rounding is treated as the identity, so the gradient
-// passes unchanged where round_half_even(x/s) + z lies inside [qmin, qmax] and is zero where the
+// passes unchanged where round_half_even(x·(1/s)) + z lies inside [qmin, qmax] and is zero where the
 // value was clamped — the mask of PyTorch's fake_quantize_per_tensor_affine / _per_channel_affine.
-// (PyTorch multiplies by 1/s where we divide by s, as quantize_value and QuantizedLinear do; the two
-// can differ by one step on exact ties only.) NaN inputs throw; ±Inf clamp to the ends.
+// The inverse scale is taken in float32, as PyTorch 1.13 and quantize_value do, so the integers are
+// PyTorch's, ties included. NaN inputs throw; ±Inf clamp to the ends.
 Tensor fake_quantize_ste(const Tensor& x, const QParams& qp);
 
 // A module that fake-quantizes what passes through it, as used by quantization-aware training.

@@ -137,10 +137,14 @@ float round_half_even(float x) {
 }
 
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  // BEGIN SOLUTION 07: quantize_value: clamp(round_half_even(x / scale) + zero_point, qmin, qmax); NaN throws
+  // BEGIN SOLUTION 07: quantize_value: clamp(round_half_even(x * (1/s)) + zero_point, qmin, qmax); NaN throws
   TINYML_CHECK(!std::isnan(x), "quantize_value: got NaN (scale {}, zero point {})", scale, zero_point);
-  // Clamped while still a float, so ±Inf and huge quotients never reach the integer conversion.
-  const float v = round_half_even(x / scale) + static_cast<float>(zero_point);
+  // x times the inverse scale, both in float32, as PyTorch computes it: x / scale rounds
+  // differently near halves (0.01 / 7.8431374e-05 is 127.49999 in float32, while
+  // 0.01 * (1 / 7.8431374e-05) is the tie 127.5, which goes to 128). Clamped while still a float,
+  // so ±Inf and huge products never reach the integer conversion.
+  const float inv_scale = 1.0f / scale;
+  const float v = round_half_even(x * inv_scale) + static_cast<float>(zero_point);
   return static_cast<int32_t>(std::clamp(v, static_cast<float>(qmin), static_cast<float>(qmax)));
   // END SOLUTION
 }
@@ -207,7 +211,7 @@ QParams choose_qparams(const Tensor& x, const QuantSpec& spec) {
 
 Tensor fake_quantize(const Tensor& x, const QParams& qp) {
   detail::check_no_nan(x, "fake_quantize");
-  // BEGIN SOLUTION 08: fake_quantize: x_hat = s * (clamp(round(x / s) + z, qmin, qmax) - z), no gradient
+  // BEGIN SOLUTION 08: fake_quantize: x_hat = s * (clamp(round(x * (1/s)) + z, qmin, qmax) - z), no gradient
   constexpr const char* fn = "fake_quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);
   validate_qparams(qp, x.shape(), fn);

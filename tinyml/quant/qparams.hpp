@@ -13,7 +13,7 @@ namespace tinyml::quant {
 enum class Scheme { Affine, Symmetric };
 enum class Granularity { PerTensor, PerChannel };
 
-// What to quantize to. Affine: q = clamp(round_half_even(x/s) + z, qmin, qmax).
+// What to quantize to. Affine: q = clamp(round_half_even(x·(1/s)) + z, qmin, qmax).
 // Symmetric: z = 0, restricted range [-qmax, qmax] (always signed).
 struct QuantSpec {
   int bits = 8;  // 2..8
@@ -80,7 +80,7 @@ QParams choose_qparams(std::span<const float> mins, std::span<const float> maxs,
 // From a tensor's own min/max (per tensor, or per channel along spec.axis).
 QParams choose_qparams(const Tensor& x, const QuantSpec& spec);
 
-// One value: clamp(round_half_even(x/scale) + zp, qmin, qmax), and back: scale · (q − zp).
+// One value: clamp(round_half_even(x·(1/scale)) + zp, qmin, qmax), and back: scale · (q − zp).
 // ±Inf clamp to qmin / qmax; NaN has no integer and throws.
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
 inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {

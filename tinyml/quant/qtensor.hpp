@@ -42,7 +42,7 @@ class QTensor {
 
   // Chooses qparams from x's own min/max (choose_qparams), then quantizes.
   static QTensor quantize(const Tensor& x, const QuantSpec& spec);
-  // With given qparams (e.g. from calibration): q = clamp(round_half_even(x/s) + z, qmin, qmax).
+  // With given qparams (e.g. from calibration): q = clamp(round_half_even(x·(1/s)) + z, qmin, qmax).
   static QTensor quantize(const Tensor& x, const QParams& qp);
   // From integer values already quantized (e.g. read from a file); each must lie in [qmin, qmax].
   static QTensor from_values(std::span<const int32_t> values, const Shape& shape, const QParams& qp);

@@ -86,9 +86,10 @@ std::set<std::string> resolve_skip(const std::vector<std::string>& skip, const s
 // quantize_value; the values are known to be finite.
 double squared_error(const std::vector<float>& v, float s, int32_t z, int32_t qmin, int32_t qmax) {
   const auto zf = static_cast<float>(z), lo = static_cast<float>(qmin), hi = static_cast<float>(qmax);
+  const float inv_scale = 1.0f / s;
   double err = 0.0;
   for (const float x : v) {
-    float q = std::nearbyint(x / s) + zf;  // round half to even in the default rounding mode
+    float q = std::nearbyint(x * inv_scale) + zf;  // round half to even in the default rounding mode
     q = q < lo ? lo : (q > hi ? hi : q);
     const float d = x - s * (q - zf);
     err += static_cast<double>(d) * static_cast<double>(d);
@@ -193,10 +194,10 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
       const float r = ratio(k);
       for (int64_t c = 0; c < l.channels; ++c) {
         const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
-        const float s = qp.scale[0], zf = static_cast<float>(qp.zero_point[0]);
+        const float s = qp.scale[0], inv_scale = 1.0f / s, zf = static_cast<float>(qp.zero_point[0]);
         const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
         for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
-          float q = std::nearbyint(all[static_cast<size_t>(i)] / s) + zf;
+          float q = std::nearbyint(all[static_cast<size_t>(i)] * inv_scale) + zf;
           q = std::clamp(q, static_cast<float>(qmin), static_cast<float>(qmax));
           d[static_cast<size_t>(i)] = all[static_cast<size_t>(i)] - s * (q - zf);
         }

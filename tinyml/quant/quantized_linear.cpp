@@ -71,8 +71,8 @@ Range min_max(const float* x, int64_t n) {
   return {mn, mx, bad == 0 && std::isfinite(mn) && std::isfinite(mx)};
 }
 
-// q = clamp(round_half_even(x / s) + z, qmin, qmax) for n values in one pass, exactly as
-// quantize_value computes it (the division, not a multiplication by 1/s, and the clamp in float),
+// q = clamp(round_half_even(x · (1/s)) + z, qmin, qmax) for n values in one pass, exactly as
+// quantize_value computes it (the inverse scale in float32, as PyTorch, and the clamp in float),
 // so this fast path and QTensor::quantize give the same integers. std::nearbyint rounds half to
 // even in the default rounding mode, which tinyml never changes; unlike round_half_even it
 // compiles to one vector instruction. Returns false if a value is NaN (quantize_value throws).
@@ -81,10 +81,11 @@ bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, 
   const auto zf = static_cast<float>(z);
   const auto lo = static_cast<float>(qmin);
   const auto hi = static_cast<float>(qmax);
+  const float inv_scale = 1.0f / s;
   int bad = 0;
 #pragma omp simd reduction(| : bad)
   for (int64_t i = 0; i < n; ++i) {
-    float v = std::nearbyint(x[i] / s) + zf;
+    float v = std::nearbyint(x[i] * inv_scale) + zf;
     const bool nan = x[i] != x[i];
     bad |= static_cast<int>(nan);
     // NaN has no integer value: the caller throws, but the conversion below must stay defined.
