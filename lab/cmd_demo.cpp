@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "commands.hpp"
-#include "demo_report.hpp"
+#include "cli/commands.hpp"
+#include "lab/demo_report.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -30,7 +30,7 @@
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "workload.hpp"
+#include "cli/workload.hpp"
 
 namespace tinyml::cli {
 

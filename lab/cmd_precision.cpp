@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
+#include "cli/commands.hpp"
 #include "tinyml/io/svg.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
@@ -23,7 +23,7 @@
 #include "tinyml/quant/calibrate.hpp"
 #include "tinyml/quant/precision.hpp"
 #include "tinyml/quant/qtensor.hpp"
-#include "workload.hpp"
+#include "cli/workload.hpp"
 
 namespace tinyml::cli {
 

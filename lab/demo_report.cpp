@@ -1,5 +1,5 @@
 // `tinyml demo`'s output: the comparison table (text and Markdown), the SVG figures and report.md.
-#include "demo_report.hpp"
+#include "lab/demo_report.hpp"
 
 #include <fmt/format.h>
 

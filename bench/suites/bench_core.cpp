@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "bench.hpp"
+#include "bench/suites/bench.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -17,7 +17,7 @@
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "workload.hpp"
+#include "cli/workload.hpp"
 
 namespace tinyml::cli {
 

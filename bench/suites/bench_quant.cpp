@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench.hpp"
+#include "bench/suites/bench.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -21,7 +21,7 @@
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "workload.hpp"
+#include "cli/workload.hpp"
 
 namespace tinyml::cli {
 

@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "bench.hpp"
-#include "commands.hpp"
+#include "bench/suites/bench.hpp"
+#include "cli/commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/sgemm.hpp"
-#include "workload.hpp"
+#include "cli/workload.hpp"
 
 namespace tinyml::cli {
 
