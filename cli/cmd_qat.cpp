@@ -20,9 +20,13 @@
 #include "tinyml/nn/loss.hpp"
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -103,7 +107,7 @@ void run_qat(const QatOptions& o) {
                        {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), human && !o.quiet);
-      train_epoch(*m, l, *opt, loss, &bar);
+      train_epoch(*m, l, *opt, loss, bar.epoch_progress());
       bar.finish();
     }
     control = evaluate(*m, *data.test);
@@ -121,7 +125,7 @@ void run_qat(const QatOptions& o) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), human && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, &bar);
+    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
     const double epoch_s = seconds_since(t0);
     bar.finish();
     const EvalResult fq = evaluate(*model, *data.test);

@@ -19,9 +19,13 @@
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/quant/observer.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 

@@ -30,9 +30,13 @@
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "cli/workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -266,7 +270,7 @@ void run_demo(const DemoOptions& o) {
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
       const auto t0 = std::chrono::steady_clock::now();
-      const double train_loss = train_epoch(*model, loader, *optimizer, loss, &bar);
+      const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
       const double seconds = seconds_since(t0);
       bar.finish();
       const EvalResult test = evaluate(*model, *data.test);
@@ -345,7 +349,7 @@ void run_demo(const DemoOptions& o) {
                             {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
     for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
       ProgressBar qbar(fmt::format("QAT epoch {}/{}", epoch, o.qat_epochs), loader.size(), chatty);
-      train_epoch(*m, loader, *optimizer, loss, &qbar);
+      train_epoch(*m, loader, *optimizer, loss, qbar.epoch_progress());
       qbar.finish();
     }
     quant::convert(*m);
@@ -366,7 +370,7 @@ void run_demo(const DemoOptions& o) {
                           {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
       for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
         ProgressBar cbar(fmt::format("fp32 control epoch {}/{}", epoch, o.qat_epochs), cl.size(), chatty);
-        train_epoch(*c, cl, *copt, loss, &cbar);
+        train_epoch(*c, cl, *copt, loss, cbar.epoch_progress());
         cbar.finish();
       }
       res.qat_control_accuracy = evaluate(*c, *data.test).accuracy;

@@ -23,9 +23,13 @@
 #include "tinyml/quant/calibrate.hpp"
 #include "tinyml/quant/precision.hpp"
 #include "tinyml/quant/qtensor.hpp"
-#include "cli/workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -69,17 +73,6 @@ std::string histogram_table(const Histogram& h, const char* value_format) {
                      bar > 0 ? "  " + std::string(static_cast<size_t>(bar), '#') : std::string());
   }
   return s;
-}
-
-// The first `n` batches of a seeded shuffle of the training split.
-std::vector<Tensor> first_batches(std::shared_ptr<const data::Dataset> ds, int64_t n, uint64_t seed) {
-  data::DataLoader loader(std::move(ds), {.batch_size = 256, .shuffle = true, .seed = seed});
-  std::vector<Tensor> out;
-  for (const data::Batch& b : loader) {
-    if (static_cast<int64_t>(out.size()) >= n) break;
-    out.push_back(b.data);
-  }
-  return out;
 }
 
 struct Lab {
@@ -134,7 +127,7 @@ void run_precision(const PrecisionOptions& o) {
   const Tensor W = first->weight.detach();
 
   // Calibration data, the first layer's inputs and the inputs of the activation layer.
-  const std::vector<Tensor> batches = first_batches(lab.data.train, o.calib_batches, o.seed);
+  const std::vector<Tensor> batches = calibration_batches(lab.data.train, o.calib_batches, 256, o.seed);
   std::vector<Tensor> acts;
   {
     NoGradGuard no_grad;

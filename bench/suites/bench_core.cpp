@@ -17,9 +17,13 @@
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "cli/workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 

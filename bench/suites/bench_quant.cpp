@@ -21,9 +21,13 @@
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "cli/workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 

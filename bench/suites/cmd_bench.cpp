@@ -21,9 +21,13 @@
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/sgemm.hpp"
-#include "cli/workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
