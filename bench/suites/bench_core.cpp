@@ -27,7 +27,7 @@ using namespace tinyml::train;
 
 namespace {
 
-// The shape of DESIGN.md's reference figures: a batch of 256 through a 1024-wide layer. The
+// The shape of the reference figures of docs/performance.md: a batch of 256 through a 1024-wide layer. The
 // backend the library picked comes first; each backend is timed too, so that a machine where
 // OpenBLAS runs narrow kernels (OPENBLAS_CORETYPE) shows how much that costs.
 std::vector<BenchResult> bench_sgemm(const BenchOptions& o) {
@@ -63,7 +63,7 @@ BenchResult bench_linear(const BenchOptions& o) {
                    "nn::Linear(1024, 1024) on (256, 1024), no grad");
 }
 
-// The reference workload of DESIGN.md: MLP 784-256-128-10, Adam 1e-3, batch 128 on Fashion-MNIST.
+// The reference workload of docs/performance.md's targets: MLP 784-256-128-10, Adam 1e-3, batch 128 on Fashion-MNIST.
 std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   const std::optional<size_t> limit =
       o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt;

@@ -56,8 +56,8 @@ double file_kb(const nn::Sequential& model, const std::string& tag) {
   return static_cast<double>(bytes) / 1e3;
 }
 
-// DESIGN.md's reference layer: nn.Linear(1024, 1024) on a batch of 256 (PyTorch 1.13: fp32 ~2.2 ms,
-// dynamic int8 ~0.67 ms), and the same layer at batch 1.
+// The reference layer of docs/performance.md's targets: nn.Linear(1024, 1024) on a batch of 256
+// (PyTorch 1.13: fp32 ~2.2 ms, dynamic int8 ~0.67 ms), and the same layer at batch 1.
 std::vector<BenchResult> bench_layer(const BenchOptions& o) {
   constexpr int64_t M = 256, K = 1024, N = 1024;
   Generator gen(0);
