@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "tinyml/io/svg.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -33,7 +33,7 @@ using namespace tinyml::train;
 
 namespace {
 
-namespace svg = tinyml::io::svg;
+namespace svg = tinyml::plot;
 
 struct PrecisionOptions {
   std::string out;
