@@ -22,6 +22,7 @@
 #include "tinyml/quant/quantize_model.hpp"
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
+#include "tinyml/quant/observer.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -215,7 +216,7 @@ void register_qat(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the shuffling")->capture_default_str();
   cmd->add_option("--observer", o->observer, "How activation ranges follow the data during training")
-      ->check(CLI::IsMember({"moving-average", "minmax", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--calib-batches", o->calib_batches,
                   "Training batches observed before training (and for PTQ)")

@@ -160,7 +160,7 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::IsMember({"weight-only", "dynamic", "static"}))
       ->capture_default_str();
   cmd->add_option("--observer", o->observer, "Static mode: how activation ranges are chosen")
-      ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--weight-range", o->weight_range,
                   "minmax | mse (clip each weight channel for the least output error on calibration data)")

@@ -1,6 +1,7 @@
 #include "cli/support.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include "tinyml/core/error.hpp"
@@ -29,6 +30,20 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
   return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string v = line.substr(colon + 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    return v;
+  }
+  return "unknown CPU";
 }
 
 void apply_threads(int threads) {

@@ -16,6 +16,9 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 // The median of `values` (the mean of the middle two for an even count); 0 for none.
 double median(std::vector<double> values);
 
+// The CPU's model name from /proc/cpuinfo ("AMD EPYC ..."), or "unknown CPU".
+std::string cpu_model();
+
 // Applies --threads: n > 0 uses n threads, 0 all cores (the default of every command is 1).
 // Throws tinyml::Error for n < 0.
 void apply_threads(int threads);

@@ -76,17 +76,6 @@ std::shared_ptr<T> layer(nn::Sequential& model, const std::string& name) {
   return nullptr;
 }
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "unknown CPU";
-}
-
 // Class counts: rows the true class, columns the predicted one (argmax), in batches of 1000 as
 // evaluate() runs them.
 std::vector<int64_t> confusion_matrix(nn::Module& model, const data::Dataset& test, int64_t classes) {

@@ -25,6 +25,7 @@
 #include "tinyml/quant/qtensor.hpp"
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
+#include "tinyml/quant/observer.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -442,7 +443,7 @@ void register_precision(CLI::App& app) {
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--observer", o->observer, "How the activation range is chosen")
-      ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--calib-batches", o->calib_batches, "Batches of 256 training examples for the activations")
       ->check(int_at_least(1))

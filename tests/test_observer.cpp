@@ -624,6 +624,8 @@ TEST(Observers, ReluLikeDataKeepsZeroPointAtZero) {
 TEST(MakeObserver, KnownNamesAndUnknownName) {
   EXPECT_EQ(observer_names(), (std::vector<std::string>{"minmax", "moving-average", "per-channel-minmax",
                                                         "percentile", "histogram", "entropy"}));
+  EXPECT_EQ(per_tensor_observer_names(),
+            (std::vector<std::string>{"minmax", "moving-average", "percentile", "histogram", "entropy"}));
   for (const auto& name : observer_names()) EXPECT_EQ(make_observer(name, spec_for(name))->name(), name);
   const std::string msg = error_of([] { make_observer("kl"); });
   EXPECT_THAT(msg, HasSubstr("unknown observer 'kl'"));
