@@ -142,9 +142,7 @@ void run_qat(const QatOptions& o) {
   const std::vector<std::string> converted = quant::convert(*model);
   const EvalResult qat = evaluate(*model, *data.test);
 
-  std::map<std::string, std::string> meta;
-  for (const auto& [k, v] : info.metadata)
-    if (k != "format" && k != "format_version" && k != io::kModulesKey) meta[k] = v;
+  std::map<std::string, std::string> meta = io::user_metadata(info.metadata);
   meta["arch"] = arch_string(info.arch);
   meta["dataset"] = name;
   meta["quantization"] = fmt::format("static, QAT {} epochs lr {}: {}", o.epochs, o.lr, quantization);

@@ -88,9 +88,7 @@ void run_quantize(const QuantizeOptions& o) {
   const quant::QuantReport report = quant::quantize_model(*model, config, batches);
   const EvalResult after = evaluate(*model, *data.test);
 
-  std::map<std::string, std::string> meta;
-  for (const auto& [k, v] : loaded.metadata)
-    if (k != "format" && k != "format_version" && k != io::kModulesKey) meta[k] = v;
+  std::map<std::string, std::string> meta = io::user_metadata(loaded.metadata);
   meta["arch"] = arch_string(loaded.arch);
   meta["dataset"] = name;
   meta["quantization"] = fmt::format(

@@ -468,4 +468,11 @@ bool is_model_file(const std::map<std::string, std::string>& metadata) {
   return metadata.count(kModulesKey) != 0;
 }
 
+std::map<std::string, std::string> user_metadata(const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : metadata)
+    if (k != "format" && k != "format_version" && k != kModulesKey) out[k] = v;
+  return out;
+}
+
 }  // namespace tinyml::io
