@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
@@ -27,15 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tinyml_test::error_of;
 
 fs::path temp_file(const std::string& stem) {
   return fs::temp_directory_path() / ("tinyml_test_train_" + std::to_string(getpid()) + "_" + stem);
