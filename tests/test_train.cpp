@@ -2,10 +2,10 @@
 // name and models rebuilt from files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "tests/support/errors.hpp"
@@ -94,7 +94,9 @@ TEST(Accuracy, RestoresTheTrainingFlagAndChecksItsInput) {
   (void)evaluate(*model, set);
   EXPECT_TRUE(model->is_training());
   EXPECT_THAT(error_of([&] { evaluate(*model, set, 0); }), HasSubstr("batch must be positive"));
-  EXPECT_THAT(error_of([&] { accuracy(*model, Tensor::from_vector({0, 1}, {1, 2}), Tensor::from_vector({1, 0}, {2})); }),
+  EXPECT_THAT(error_of([&] {
+                accuracy(*model, Tensor::from_vector({0, 1}, {1, 2}), Tensor::from_vector({1, 0}, {2}));
+              }),
               HasSubstr("1 examples but targets of shape [2]"));
 }
 
@@ -132,11 +134,13 @@ TEST(TrainEpoch, LearnsSpiralsAndReportsEveryStep) {
 TEST(TrainEpoch, AnEmptyLoaderIsAnError) {
   auto model = identity_classifier();
   auto opt = make_optimizer("sgd", model->parameters(), 0.1, 0.0);
-  auto set = std::make_shared<data::TensorDataset>(Tensor::from_vector({0, 1}, {1, 2}), Tensor::from_vector({1}, {1}));
+  auto set = std::make_shared<data::TensorDataset>(Tensor::from_vector({0, 1}, {1, 2}),
+                                                   Tensor::from_vector({1}, {1}));
   data::DataLoader loader(set, {.batch_size = 2, .drop_last = true});
   const nn::CrossEntropyLoss ce;
   EXPECT_THAT(error_of([&] {
-                train_epoch(*model, loader, *opt, [&ce](const Tensor& l, const Tensor& t) { return ce(l, t); });
+                train_epoch(*model, loader, *opt,
+                            [&ce](const Tensor& l, const Tensor& t) { return ce(l, t); });
               }),
               HasSubstr("the loader gave no batches"));
 }
@@ -163,7 +167,9 @@ TEST(Datasets, ByNameWithLimitsAndArchChecks) {
   EXPECT_THAT(error_of([] { load_dataset("mnist", false); }), HasSubstr("unknown dataset 'mnist'"));
   EXPECT_THAT(error_of([] { load_dataset("xor", false, std::nullopt, 0); }), HasSubstr("must be positive"));
   EXPECT_NO_THROW(check_arch_fits({2, 8, 2}, x, "--arch"));
-  EXPECT_THAT(error_of([&] { check_arch_fits({3, 8, 2}, x, "--arch"); }),
+  EXPECT_THAT(error_of([&] {
+                check_arch_fits({3, 8, 2}, x, "--arch");
+              }),
               HasSubstr("--arch 3-8-2 does not fit dataset 'xor'"));
 }
 
@@ -197,7 +203,8 @@ TEST(ModelLoader, RebuildsWholeModelsAndMlpStateDicts) {
   EXPECT_EQ((*load_model_file(dict.string()).model)(x).to_vector(), want);
 
   io::save_state_dict(mlp->state_dict(), dict.string(), {});
-  EXPECT_THAT(error_of([&] { load_model_file(dict.string()); }), HasSubstr("neither a module tree nor an 'arch'"));
+  EXPECT_THAT(error_of([&] { load_model_file(dict.string()); }),
+              HasSubstr("neither a module tree nor an 'arch'"));
   EXPECT_THAT(error_of([&] { load_model_file((dict.string() + ".missing")); }), HasSubstr("does not exist"));
   fs::remove(whole);
   fs::remove(dict);

@@ -58,7 +58,8 @@ void load_fashion_mnist(DataSplits& d, bool train, std::optional<size_t> train_l
   d.description = fmt::format("Fashion-MNIST from {}", root);
 }
 
-void load_xor(DataSplits& d, bool train, std::optional<size_t> train_limit, std::optional<size_t> test_limit) {
+void load_xor(DataSplits& d, bool train, std::optional<size_t> train_limit,
+              std::optional<size_t> test_limit) {
   // The loader's targets are (4, 1) floats for a one-output BCE model; here every dataset is a
   // classification over class logits, so the targets become class indices (4).
   const data::TensorDataset x = data::xor_dataset();
@@ -114,8 +115,8 @@ void check_arch_fits(const std::vector<int64_t>& sizes, const DataSplits& data, 
                data.default_arch);
 }
 
-std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> dataset, int64_t n, int64_t batch,
-                                        uint64_t seed) {
+std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> dataset, int64_t n,
+                                        int64_t batch, uint64_t seed) {
   TINYML_CHECK(n >= 0 && batch > 0, "calibration_batches: needs n >= 0 and batch > 0, got n {} and batch {}",
                n, batch);
   data::DataLoader loader(std::move(dataset),

@@ -42,7 +42,7 @@ void check_arch_fits(const std::vector<int64_t>& sizes, const DataSplits& data, 
 
 // The inputs of the first `n` batches of `batch` examples of a shuffle of `dataset` seeded by
 // `seed`: a fixed, representative sample for calibration. Fewer when the dataset runs out.
-std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> dataset, int64_t n, int64_t batch,
-                                        uint64_t seed = 0);
+std::vector<Tensor> calibration_batches(std::shared_ptr<const data::Dataset> dataset, int64_t n,
+                                        int64_t batch, uint64_t seed = 0);
 
 }  // namespace tinyml::train

@@ -58,7 +58,8 @@ LoadedModel load_model_file(const std::string& path) {
   return out;
 }
 
-std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, const char* command, LoadedModel* info) {
+std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, const char* command,
+                                                LoadedModel* info) {
   LoadedModel loaded = load_model_file(path);
   auto seq = std::dynamic_pointer_cast<nn::Sequential>(loaded.model);
   TINYML_CHECK(seq != nullptr, "{}: the model in '{}' is a {}, not a Sequential", command, path,
