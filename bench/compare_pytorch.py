@@ -432,8 +432,7 @@ def rounding_differences(args):
 
 
 def targets(tinyml, torch_results, full_epoch, rounding=None):
-    """DESIGN.md's targets and the performance targets of this release, from the fastest calls of
-    this run (the least noisy figure)."""
+    """The targets of docs/performance.md, from the fastest calls of this run (the least noisy figure)."""
     def best(d, key):
         r = d.get(key) if d else None
         return None if r is None else r.get("best", r["value"])
@@ -458,7 +457,7 @@ def targets(tinyml, torch_results, full_epoch, rounding=None):
     add("dynamic int8 MLP, 1000 images / PyTorch's time ≤ 1", ratio("mlp_infer_1000_dynamic_int8"), 1.0)
     add("training epoch / PyTorch's time ≤ 1", ratio("mlp_train_epoch"), 1.0)
     if full_epoch:  # with --limit the figure is part of an epoch
-        add("training epoch ≤ 0.49 s (PyTorch's figure in DESIGN.md, idle machine)", best(tinyml, "mlp_train_epoch"),
+        add("training epoch ≤ 0.49 s (PyTorch's figure on an idle machine)", best(tinyml, "mlp_train_epoch"),
             0.49)
 
     def speedup(key):
@@ -520,7 +519,7 @@ def print_text(report, rows, checks):
             line += f"  {pp:>18}  {rr:>15}  {r['winner']}"
         print(line)
     if checks:
-        print("\ntargets (DESIGN.md and docs/performance.md), from the fastest calls:")
+        print("\ntargets (docs/performance.md), from the fastest calls:")
         for c in checks:
             print(f"  {'met    ' if c['met'] else 'NOT MET'}  {c['target']}: {c['value']:.3f}")
 
@@ -556,7 +555,7 @@ def print_markdown(report, rows, checks):
             print(f"| {r['label']} | {tt} |")
     if checks:
         print()
-        print("| target (DESIGN.md, docs/performance.md), from the fastest calls | this run | met |")
+        print("| target (docs/performance.md), from the fastest calls | this run | met |")
         print("|---|---:|---|")
         for c in checks:
             print(f"| {c['target']} | {c['value']:.3f} | {'yes' if c['met'] else '**no**'} |")

@@ -8,7 +8,7 @@
 #include "commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/io/onnx_export.hpp"
-#include "workload.hpp"
+#include "tinyml/train/model_loader.hpp"
 
 namespace tinyml::cli {
 
@@ -26,7 +26,7 @@ void run_export(const ExportOptions& o) {
   std::error_code ec;
   TINYML_CHECK(!std::filesystem::equivalent(o.in, o.out, ec),
                "export: --out '{}' is the input model itself; choose another file", o.out);
-  auto model = load_sequential(o.in, "export");
+  auto model = train::load_sequential(o.in, "export");
   io::OnnxExportOptions options;
   options.opset = o.opset;
   options.linear = o.linear == "matmul" ? io::OnnxLinearOp::MatMul : io::OnnxLinearOp::Gemm;

@@ -13,7 +13,8 @@
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/io/onnx_import.hpp"
 #include "tinyml/nn/linear.hpp"
-#include "workload.hpp"
+#include "tinyml/train/datasets.hpp"
+#include "tinyml/train/mlp.hpp"
 
 namespace tinyml::cli {
 
@@ -43,14 +44,14 @@ void run_import(const ImportOptions& o) {
   auto model = io::import_onnx(o.in);
   const std::vector<int64_t> sizes = linear_sizes(*model);
   std::map<std::string, std::string> meta = {
-      {"arch", arch_string(sizes)}, {"model", "mlp"}, {"source", "onnx"}};
+      {"arch", train::arch_string(sizes)}, {"model", "mlp"}, {"source", "onnx"}};
   if (!o.dataset.empty()) {
-    const DataSplits data = load_dataset(o.dataset, /*train=*/false, std::nullopt, size_t{1});
-    check_arch_fits(sizes, data, fmt::format("the model in '{}',", o.in).c_str());
+    const train::DataSplits data = train::load_dataset(o.dataset, /*train=*/false, std::nullopt, size_t{1});
+    train::check_arch_fits(sizes, data, fmt::format("the model in '{}',", o.in).c_str());
     meta["dataset"] = o.dataset;
   }
   io::save_model(*model, o.out, meta);
-  fmt::print("imported {} ({} layers, MLP {}) into {}\n", o.in, model->size(), arch_string(sizes), o.out);
+  fmt::print("imported {} ({} layers, MLP {}) into {}\n", o.in, model->size(), train::arch_string(sizes), o.out);
 }
 
 }  // namespace

@@ -20,9 +20,14 @@
 #include "tinyml/nn/loss.hpp"
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/quant/observer.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -103,7 +108,7 @@ void run_qat(const QatOptions& o) {
                        {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), human && !o.quiet);
-      train_epoch(*m, l, *opt, loss, &bar);
+      train_epoch(*m, l, *opt, loss, bar.epoch_progress());
       bar.finish();
     }
     control = evaluate(*m, *data.test);
@@ -121,7 +126,7 @@ void run_qat(const QatOptions& o) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), human && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, &bar);
+    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
     const double epoch_s = seconds_since(t0);
     bar.finish();
     const EvalResult fq = evaluate(*model, *data.test);
@@ -137,9 +142,7 @@ void run_qat(const QatOptions& o) {
   const std::vector<std::string> converted = quant::convert(*model);
   const EvalResult qat = evaluate(*model, *data.test);
 
-  std::map<std::string, std::string> meta;
-  for (const auto& [k, v] : info.metadata)
-    if (k != "format" && k != "format_version" && k != io::kModulesKey) meta[k] = v;
+  std::map<std::string, std::string> meta = io::user_metadata(info.metadata);
   meta["arch"] = arch_string(info.arch);
   meta["dataset"] = name;
   meta["quantization"] = fmt::format("static, QAT {} epochs lr {}: {}", o.epochs, o.lr, quantization);
@@ -211,7 +214,7 @@ void register_qat(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the shuffling")->capture_default_str();
   cmd->add_option("--observer", o->observer, "How activation ranges follow the data during training")
-      ->check(CLI::IsMember({"moving-average", "minmax", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--calib-batches", o->calib_batches,
                   "Training batches observed before training (and for PTQ)")

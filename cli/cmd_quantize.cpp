@@ -19,9 +19,13 @@
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/quant/observer.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -84,9 +88,7 @@ void run_quantize(const QuantizeOptions& o) {
   const quant::QuantReport report = quant::quantize_model(*model, config, batches);
   const EvalResult after = evaluate(*model, *data.test);
 
-  std::map<std::string, std::string> meta;
-  for (const auto& [k, v] : loaded.metadata)
-    if (k != "format" && k != "format_version" && k != io::kModulesKey) meta[k] = v;
+  std::map<std::string, std::string> meta = io::user_metadata(loaded.metadata);
   meta["arch"] = arch_string(loaded.arch);
   meta["dataset"] = name;
   meta["quantization"] = fmt::format(
@@ -156,7 +158,7 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::IsMember({"weight-only", "dynamic", "static"}))
       ->capture_default_str();
   cmd->add_option("--observer", o->observer, "Static mode: how activation ranges are chosen")
-      ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--weight-range", o->weight_range,
                   "minmax | mse (clip each weight channel for the least output error on calibration data)")

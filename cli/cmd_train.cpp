@@ -15,9 +15,13 @@
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -87,7 +91,7 @@ void run_train(const TrainOptions& o) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, &bar);
+    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
     const double epoch_s = seconds_since(t0);
     bar.finish();
     // A long run (XOR takes hundreds of tiny epochs) shows about 25 rows; JSON gets every epoch.

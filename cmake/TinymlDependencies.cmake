@@ -1,4 +1,4 @@
-# Finds the Debian-packaged dependencies listed in DESIGN.md; scripts/setup.sh installs them.
+# Finds the Debian-packaged dependencies (the PACKAGES of scripts/setup.sh, which installs them).
 find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)

@@ -20,17 +20,14 @@
 #include "tinyml/nn/nn.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> make_mlp() {
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(784, 256), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::Linear>(256, 128), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::Linear>(128, 10));
-}
+// The reference MLP 784-256-128-10, initialised from the default generator.
+std::shared_ptr<nn::Sequential> make_mlp() { return train::make_mlp({784, 256, 128, 10}, default_generator()); }
 
 std::shared_ptr<nn::Sequential> copy_of(const nn::Sequential& model) {
   auto copy = make_mlp();
@@ -38,27 +35,16 @@ std::shared_ptr<nn::Sequential> copy_of(const nn::Sequential& model) {
   return copy;
 }
 
-void train(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
+void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   optim::Adam adam(model.parameters(), {.lr = lr});
-  nn::CrossEntropyLoss loss_fn;
-  model.train();
+  const nn::CrossEntropyLoss loss_fn;
   for (int epoch = 0; epoch < epochs; ++epoch)
-    for (const data::Batch& b : loader) {
-      adam.zero_grad();
-      loss_fn(model(b.data), b.target).backward();
-      adam.step();
-    }
+    train::train_epoch(model, loader, adam, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
 }
 
+// Test accuracy in percent (train::accuracy runs in eval mode without a graph, and restores the mode).
 double accuracy(nn::Module& model, const std::shared_ptr<const data::Dataset>& test) {
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
-  double correct = 0.0;
-  for (const data::Batch& b : data::DataLoader(test, {.batch_size = 1000}))
-    correct += eq(model(b.data).argmax(1), b.target).sum().item();
-  model.train(was_training);
-  return 100.0 * correct / static_cast<double>(test->size());
+  return 100.0 * train::accuracy(model, *test);
 }
 
 }  // namespace
@@ -84,15 +70,10 @@ int main(int argc, char** argv) {
     data::DataLoader loader(train_set, {.batch_size = 128, .shuffle = true, .seed = 0});
 
     auto model = make_mlp();
-    train(*model, loader, epochs, 1e-3);
+    fit(*model, loader, epochs, 1e-3);
     const double fp32 = accuracy(*model, test_set);
 
-    std::vector<Tensor> calibration;
-    for (const data::Batch& b :
-         data::DataLoader(train_set, {.batch_size = 128, .shuffle = true, .seed = 1})) {
-      if (calibration.size() == 8) break;
-      calibration.push_back(b.data);
-    }
+    const std::vector<Tensor> calibration = train::calibration_batches(train_set, 8, 128, /*seed=*/1);
     // int<bits> symmetric per-channel weights, uint<bits> affine activations whose range is a
     // moving average of the batches' min/max, Static mode (what convert produces).
     const quant::QuantConfig config = quant::qat_config(bits);
@@ -109,7 +90,7 @@ int main(int argc, char** argv) {
     // The control: the float model trained exactly as QAT will be (same epoch, rate and order), so
     // that what the extra training gains is not credited to quantization-awareness.
     auto control = copy_of(*model);
-    train(*control, loader, 1, 1e-4);
+    fit(*control, loader, 1, 1e-4);
     const double control_acc = accuracy(*control, test_set);
 
     // QAT: every Linear becomes a QatLinear sharing its weight and bias, whose forward fake-quantizes
@@ -120,7 +101,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> prepared = quant::prepare_qat(*qat, config);
     fmt::print("prepared {} layers:\n{}\n", prepared.size(), qat->repr());
     quant::observe_ranges(*qat, calibration);
-    train(*qat, loader, 1, 1e-4);
+    fit(*qat, loader, 1, 1e-4);
     const double fake_quant_acc = accuracy(*qat, test_set);  // eval mode: ranges frozen
     const std::vector<std::string> converted = quant::convert(*qat);
     const double qat_acc = accuracy(*qat, test_set);

@@ -18,27 +18,19 @@
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
 #include "tinyml/quant/quantize_model.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> make_mlp() {
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(784, 256), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::Linear>(256, 128), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::Linear>(128, 10));
-}
+// The reference MLP 784-256-128-10, initialised from the default generator.
+std::shared_ptr<nn::Sequential> make_mlp() { return train::make_mlp({784, 256, 128, 10}, default_generator()); }
 
-// Test accuracy in percent. eval() and NoGradGuard: inference builds no graph (and a QuantizedLinear
-// refuses inputs that would need one).
+// Test accuracy in percent. train::accuracy runs in eval mode without recording a graph (a
+// QuantizedLinear refuses inputs that would need one).
 double accuracy(nn::Module& model, const std::shared_ptr<const data::Dataset>& test) {
-  model.eval();
-  NoGradGuard no_grad;
-  double correct = 0.0;
-  for (const data::Batch& b : data::DataLoader(test, {.batch_size = 1000}))
-    correct += eq(model(b.data).argmax(1), b.target).sum().item();
-  return 100.0 * correct / static_cast<double>(test->size());
+  return 100.0 * train::accuracy(model, *test);
 }
 
 }  // namespace
@@ -64,14 +56,10 @@ int main(int argc, char** argv) {
     // 1. A float model to start from: the reference MLP, briefly trained.
     auto model = make_mlp();
     optim::Adam adam(model->parameters(), {.lr = 1e-3});
-    nn::CrossEntropyLoss loss_fn;
+    const nn::CrossEntropyLoss loss_fn;
     data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
     for (int epoch = 0; epoch < epochs; ++epoch)
-      for (const data::Batch& b : loader) {
-        adam.zero_grad();
-        loss_fn((*model)(b.data), b.target).backward();
-        adam.step();
-      }
+      tinyml::train::train_epoch(*model, loader, adam, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
     const double fp32_acc = accuracy(*model, test);
     fmt::print("fp32 model: {} training images, {} epochs, test accuracy {:.2f}%\n\n", train->size(), epochs,
                fp32_acc);
@@ -79,11 +67,7 @@ int main(int argc, char** argv) {
     // Calibration data: a few training batches. Static mode needs it to fix each layer's input
     // range ahead of time; the "mse" weight range uses it to judge which weight clipping hurts the
     // layer's outputs least. It is training data, never test data: the test set stays unseen.
-    std::vector<Tensor> calibration;
-    for (const data::Batch& b : data::DataLoader(train, {.batch_size = 128, .shuffle = true, .seed = 1})) {
-      if (calibration.size() == 8) break;
-      calibration.push_back(b.data);
-    }
+    const std::vector<Tensor> calibration = tinyml::train::calibration_batches(train, 8, 128, /*seed=*/1);
 
     const quant::QuantSpec int4_weights{4, quant::Scheme::Symmetric, quant::Granularity::PerChannel, 0, true};
     struct Variant {

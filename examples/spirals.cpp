@@ -12,19 +12,20 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/data/synthetic.hpp"
-#include "tinyml/io/svg.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/nn/nn.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
-namespace svg = tinyml::io::svg;
+namespace svg = tinyml::plot;
 
 namespace {
 
 // Fraction of the examples of `set` whose predicted class is the target.
-float accuracy(nn::Module& model, const data::TensorDataset& set) {
-  return eq(model(set.data()).argmax(1), set.targets()).mean().item();
+double accuracy(nn::Module& model, const data::TensorDataset& set) {
+  return train::accuracy(model, set.data(), set.targets());
 }
 
 // A series of dots only (no connecting line).
@@ -55,10 +56,7 @@ int main(int argc, char** argv) {
     const data::TensorDataset test = data::spirals(200, 2, 0.2f, test_gen);
 
     // Two hidden layers: each ReLU unit adds one crease to the boundary, and a spiral needs many.
-    auto model = std::make_shared<nn::Sequential>(
-        std::make_shared<nn::Linear>(2, 64, true, init_gen), std::make_shared<nn::ReLU>(),
-        std::make_shared<nn::Linear>(64, 64, true, init_gen), std::make_shared<nn::ReLU>(),
-        std::make_shared<nn::Linear>(64, 2, true, init_gen));
+    auto model = tinyml::train::make_mlp({2, 64, 64, 2}, init_gen);
     optim::Adam adam(model->parameters(), {.lr = 1e-2});
     nn::CrossEntropyLoss loss_fn;
 
@@ -74,8 +72,8 @@ int main(int argc, char** argv) {
 
     model->eval();
     NoGradGuard no_grad;
-    fmt::print("train accuracy: {:.1f}%\n", 100.0f * accuracy(*model, train));
-    fmt::print("test accuracy: {:.1f}%\n", 100.0f * accuracy(*model, test));
+    fmt::print("train accuracy: {:.1f}%\n", 100.0 * accuracy(*model, train));
+    fmt::print("test accuracy: {:.1f}%\n", 100.0 * accuracy(*model, test));
 
     // The decision regions: classify every point of a dense grid in one forward pass and draw it as
     // small faint dots; the data goes on top in stronger colors.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
@@ -26,15 +27,7 @@ using namespace tinyml::quant;
 namespace nn = tinyml::nn;
 using ::testing::HasSubstr;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tinyml_test::error_of;
 
 // Passes its input through and remembers the mode and grad mode it ran in.
 class Probe : public nn::Module {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-// The tooling belongs to the `tinyml` program (cli/), not to the library: this test links
-// tinyml_cli_lib, the program minus its main().
-#include "cli/course.hpp"
+// The tooling belongs to the `tinyml` program (course/), not to the library: this test links
+// tinyml_course, the library the `tinyml course` subcommand calls.
+#include "course/course.hpp"
 
 namespace fs = std::filesystem;
 using namespace tinyml::course;
@@ -44,7 +44,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// The files the tooling scans for regions: the same extensions as is_source_file in cli/course.cpp,
+// The files the tooling scans for regions: the same extensions as is_source_file in course/course.cpp,
 // which is internal to it.
 bool is_source_file(const fs::path& p) {
   static const std::set<std::string> exts = {".cpp", ".hpp", ".h", ".cc", ".cxx", ".hh", ".ipp", ".inl"};

@@ -27,7 +27,7 @@
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
 #include "tinyml/io/model_file.hpp"
-#include "tinyml/io/svg.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 
 namespace fs = std::filesystem;
@@ -233,7 +233,7 @@ TEST(DemoOptions, AnOutputFolderThatCannotBeMadeIsAnError) {
 
 // ---- the chart kinds the report draws ----
 
-namespace svg = tinyml::io::svg;
+namespace svg = tinyml::plot;
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;

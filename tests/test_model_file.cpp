@@ -374,3 +374,13 @@ TEST_F(ModelFile, OutOfRangeNumbersAreRefusedBeforeNarrowing) {
 }
 
 }  // namespace
+
+TEST(ModelFileMetadata, UserMetadataDropsOnlyTheReservedKeys) {
+  const std::map<std::string, std::string> meta{{"format", "tinyml"},
+                                                {"format_version", "1"},
+                                                {std::string(tinyml::io::kModulesKey), "[]"},
+                                                {"arch", "2-8-2"},
+                                                {"dataset", "xor"}};
+  EXPECT_EQ(tinyml::io::user_metadata(meta),
+            (std::map<std::string, std::string>{{"arch", "2-8-2"}, {"dataset", "xor"}}));
+}

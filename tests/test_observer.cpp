@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -104,15 +105,7 @@ double covered_width(const ObservedRange& r, const QuantSpec& spec) {
   return c.hi - c.lo;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tinyml_test::error_of;
 
 // ---------------------------------------------------------------------------------------------
 // The one-pass scan every observe() starts with
@@ -624,6 +617,8 @@ TEST(Observers, ReluLikeDataKeepsZeroPointAtZero) {
 TEST(MakeObserver, KnownNamesAndUnknownName) {
   EXPECT_EQ(observer_names(), (std::vector<std::string>{"minmax", "moving-average", "per-channel-minmax",
                                                         "percentile", "histogram", "entropy"}));
+  EXPECT_EQ(per_tensor_observer_names(),
+            (std::vector<std::string>{"minmax", "moving-average", "percentile", "histogram", "entropy"}));
   for (const auto& name : observer_names()) EXPECT_EQ(make_observer(name, spec_for(name))->name(), name);
   const std::string msg = error_of([] { make_observer("kl"); });
   EXPECT_THAT(msg, HasSubstr("unknown observer 'kl'"));

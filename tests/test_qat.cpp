@@ -14,7 +14,7 @@
 #include "tinyml/core/random.hpp"
 #include "tinyml/data/synthetic.hpp"
 #include "tinyml/nn/activation.hpp"
-#include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
 #include "tinyml/nn/sequential.hpp"

@@ -15,6 +15,7 @@
 #include "tinyml/nn/nn.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
 using namespace tinyml::data;
@@ -39,11 +40,6 @@ bool is_permutation_of_range(std::vector<size_t> v) {
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i] != i) return false;
   return true;
-}
-
-float accuracy(nn::Module& model, const Tensor& x, const Tensor& y) {
-  NoGradGuard no_grad;
-  return eq(argmax(model(x), 1), y).mean().item();
 }
 
 }  // namespace
@@ -136,20 +132,14 @@ TEST(DataLoader, RejectsAZeroBatchSize) {
 TEST(Training, LearnsBlobsWithShuffledMinibatches) {
   Generator gen(8);
   auto train = std::make_shared<TensorDataset>(blobs(600, 4, 2, 1.0f, gen));
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, 16, true, gen), std::make_shared<nn::ReLU>(),
-                                                std::make_shared<nn::Linear>(16, 4, true, gen));
+  auto model = train::make_mlp({2, 16, 4}, gen);
   optim::Adam opt(model->parameters(), {.lr = 0.02});
   DataLoader loader(train, {.batch_size = 32, .shuffle = true, .seed = 8});
   const nn::CrossEntropyLoss loss_fn;
-  for (int epoch = 0; epoch < 15; ++epoch) {
-    for (const Batch& b : loader) {
-      opt.zero_grad();
-      loss_fn((*model)(b.data), b.target).backward();
-      opt.step();
-    }
-  }
+  for (int epoch = 0; epoch < 15; ++epoch)
+    train::train_epoch(*model, loader, opt, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
   // Four well-separated Gaussian blobs (centres in [−10, 10]², σ = 1): near-perfectly separable.
-  EXPECT_GT(accuracy(*model, train->data(), train->targets()), 0.95f);
+  EXPECT_GT(train::accuracy(*model, train->data(), train->targets()), 0.95);
 }
 
 TEST(Training, FashionMNISTSubset) {
@@ -159,22 +149,16 @@ TEST(Training, FashionMNISTSubset) {
   auto train = std::make_shared<FashionMNIST>(FashionMNIST::default_root(), true, 4000);
   const FashionMNIST test(FashionMNIST::default_root(), false, 1000);
   Generator gen(0);
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 64, true, gen), std::make_shared<nn::ReLU>(),
-                                                std::make_shared<nn::Linear>(64, 10, true, gen));
+  auto model = train::make_mlp({784, 64, 10}, gen);
   optim::Adam opt(model->parameters(), {.lr = 2e-3});
   DataLoader loader(train, {.batch_size = 64, .shuffle = true, .seed = 0});
   const nn::CrossEntropyLoss loss_fn;
-  for (int epoch = 0; epoch < 3; ++epoch) {
-    for (const Batch& b : loader) {
-      opt.zero_grad();
-      loss_fn((*model)(b.data), b.target).backward();
-      opt.step();
-    }
-  }
+  for (int epoch = 0; epoch < 3; ++epoch)
+    train::train_epoch(*model, loader, opt, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
   std::vector<size_t> all(test.size());
   std::iota(all.begin(), all.end(), size_t{0});
   const Batch t = test.get_batch(all);
   // 4 000 images and 3 epochs reach about 80 % (the full set and 5 epochs give ~88 %); chance is
   // 10 %. 70 % leaves room for any correct implementation's different random draws.
-  EXPECT_GT(accuracy(*model, t.data, t.target), 0.70f);
+  EXPECT_GT(train::accuracy(*model, t.data, t.target), 0.70);
 }

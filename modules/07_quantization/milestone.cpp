@@ -14,20 +14,16 @@
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
 #include "tinyml/quant/quantize_model.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 256, true, gen), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(256, 128, true, gen), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(128, 10, true, gen));
-}
+std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) { return train::make_mlp({784, 256, 128, 10}, gen); }
 
 float accuracy(nn::Module& model, const data::Batch& test) {
-  NoGradGuard no_grad;
-  return eq(argmax(model(test.data), 1), test.target).mean().item();
+  return static_cast<float>(train::accuracy(model, test.data, test.target));
 }
 
 }  // namespace

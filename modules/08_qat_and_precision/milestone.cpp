@@ -16,32 +16,24 @@
 #include "tinyml/quant/precision.hpp"
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
+#include "tinyml/train/train.hpp"
 
 using namespace tinyml;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 128, true, gen), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(128, 10, true, gen));
-}
+std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) { return train::make_mlp({784, 128, 10}, gen); }
 
-void train(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
+void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   optim::Adam opt(model.parameters(), {.lr = lr});
   const nn::CrossEntropyLoss loss_fn;
-  model.train();
   for (int e = 0; e < epochs; ++e)
-    for (const data::Batch& b : loader) {
-      opt.zero_grad();
-      loss_fn(model(b.data), b.target).backward();
-      opt.step();
-    }
+    train::train_epoch(model, loader, opt, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
   model.eval();
 }
 
 float accuracy(nn::Module& model, const data::Batch& test) {
-  NoGradGuard no_grad;
-  return eq(argmax(model(test.data), 1), test.target).mean().item();
+  return static_cast<float>(train::accuracy(model, test.data, test.target));
 }
 
 }  // namespace
@@ -62,7 +54,7 @@ int main(int argc, char** argv) {
 
   Generator gen(0);
   auto model = make_mlp(gen);
-  train(*model, loader, quick ? 1 : 3, 1e-3);
+  fit(*model, loader, quick ? 1 : 3, 1e-3);
   fmt::print("fp32                      {:.2f}%\n", 100.0f * accuracy(*model, test));
 
   // Post-training: 4-bit weights, no retraining.
@@ -78,7 +70,7 @@ int main(int argc, char** argv) {
   auto qat = make_mlp(gen);
   qat->load_state_dict(model->state_dict());
   quant::prepare_qat(*qat, quant::qat_config(4));
-  train(*qat, loader, 1, 2e-4);
+  fit(*qat, loader, 1, 2e-4);
   fmt::print("int4 quantization-aware   {:.2f}%  (fake-quantized weights and activations)\n\n", 100.0f * accuracy(*qat, test));
 
   fmt::print("{:<6} {:>5} {:>12} {:>10} {:>10}\n", "layer", "bits", "SNR dB", "fp32 B", "stored B");

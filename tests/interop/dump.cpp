@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/workload.hpp"
+#include "tinyml/train/datasets.hpp"
+#include "tinyml/train/model_loader.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 
@@ -26,8 +27,8 @@ void write_raw(const std::string& path, const void* data, size_t bytes) {
 void run(const std::string& model_path, const std::string& dataset, const std::string& split, size_t limit,
          const std::string& prefix) {
   const bool train = split == "train";
-  const tinyml::cli::DataSplits data =
-      tinyml::cli::load_dataset(dataset, train, train ? std::optional<size_t>(limit) : std::nullopt,
+  const tinyml::train::DataSplits data =
+      tinyml::train::load_dataset(dataset, train, train ? std::optional<size_t>(limit) : std::nullopt,
                                 train ? std::nullopt : std::optional(limit));
   const tinyml::data::Dataset& ds = train ? *data.train : *data.test;
   std::vector<float> x;
@@ -41,7 +42,7 @@ void run(const std::string& model_path, const std::string& dataset, const std::s
   write_raw(prefix + ".x.f32", x.data(), x.size() * sizeof(float));
   write_raw(prefix + ".y.i32", y.data(), y.size() * sizeof(int32_t));
   if (model_path != "-") {
-    const tinyml::cli::LoadedModel m = tinyml::cli::load_model_file(model_path);
+    const tinyml::train::LoadedModel m = tinyml::train::load_model_file(model_path);
     m.model->eval();
     tinyml::NoGradGuard no_grad;
     // Batches of 1000, as ort_run.js and `tinyml eval` run them: dynamic quantization chooses

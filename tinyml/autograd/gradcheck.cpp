@@ -4,7 +4,6 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
-#include "tinyml/ops/ops.hpp"
 
 namespace tinyml {
 

@@ -5,7 +5,6 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -19,6 +18,7 @@
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/dropout.hpp"
 #include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/qtensor.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
@@ -125,14 +125,9 @@ struct Writer {
       e["dim"] = s->dim();
     } else if (const auto* ls = dynamic_cast<const nn::LogSoftmax*>(&m)) {
       e["dim"] = ls->dim();
-    } else if (dynamic_cast<const nn::Flatten*>(&m) != nullptr) {
-      // Flatten exposes its dims only through its repr ("start_dim=1, end_dim=-1").
-      long long start = 0, end = 0;
-      const std::string repr = m.extra_repr();
-      TINYML_CHECK(std::sscanf(repr.c_str(), "start_dim=%lld, end_dim=%lld", &start, &end) == 2,
-                   "{}: cannot read the dims of Flatten '{}' from '{}'", fn, name, repr);
-      e["start_dim"] = start;
-      e["end_dim"] = end;
+    } else if (const auto* f = dynamic_cast<const nn::Flatten*>(&m)) {
+      e["start_dim"] = f->start_dim();
+      e["end_dim"] = f->end_dim();
     } else {
       const bool known =
           dynamic_cast<const nn::ReLU*>(&m) != nullptr || dynamic_cast<const nn::Sigmoid*>(&m) != nullptr ||
@@ -471,6 +466,13 @@ std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
 
 bool is_model_file(const std::map<std::string, std::string>& metadata) {
   return metadata.count(kModulesKey) != 0;
+}
+
+std::map<std::string, std::string> user_metadata(const std::map<std::string, std::string>& metadata) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : metadata)
+    if (k != "format" && k != "format_version" && k != kModulesKey) out[k] = v;
+  return out;
 }
 
 }  // namespace tinyml::io

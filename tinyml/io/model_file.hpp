@@ -50,4 +50,8 @@ std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
 // True when the file's metadata holds a module tree (a file written by save_model).
 bool is_model_file(const std::map<std::string, std::string>& metadata);
 
+// `metadata` without the keys save_model reserves ("format", "format_version", the module tree):
+// what a model read from a file passes on to the file of a model derived from it.
+std::map<std::string, std::string> user_metadata(const std::map<std::string, std::string>& metadata);
+
 }  // namespace tinyml::io

@@ -1,4 +1,4 @@
-// Flatten and Identity: shape-only layers.
+// Flatten: merges dimensions of its input into one, a shape-only layer.
 #pragma once
 
 #include <cstdint>
@@ -14,19 +14,13 @@ class Flatten : public Module {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }
   std::string extra_repr() const override;
+  // The first and last dims merged, as given (negative ones count from the end).
   int64_t start_dim() const { return start_dim_; }
   int64_t end_dim() const { return end_dim_; }
 
  private:
   int64_t start_dim_;
   int64_t end_dim_;
-};
-
-// Returns its input; a placeholder where a layer is switched off (e.g. replacing a Dropout).
-class Identity : public Module {
- public:
-  Tensor forward(const Tensor& input) override { return input; }
-  std::string type_name() const override { return "Identity"; }
 };
 
 }  // namespace tinyml::nn

@@ -4,6 +4,7 @@
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/dropout.hpp"
 #include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/init.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"

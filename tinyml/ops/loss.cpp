@@ -1,4 +1,4 @@
-// Losses (cross-entropy fused with log-softmax, NLL, MSE, BCE-with-logits) and dropout.
+// Losses: cross-entropy fused with log-softmax, NLL, MSE, BCE-with-logits.
 #include <cmath>
 
 #include "tinyml/autograd/node.hpp"
@@ -126,15 +126,6 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                                    t.requires_grad() ? mul(neg(x), Tensor::scalar(scale)) : Tensor()};
       });
   // END SOLUTION
-}
-
-Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
-  TINYML_CHECK(p >= 0.0f && p <= 1.0f, "dropout: probability must be in [0, 1], got {}", p);
-  if (!training || p == 0.0f) return x;
-  Tensor mask = Tensor::empty(x.shape());
-  const float keep_scale = p == 1.0f ? 0.0f : 1.0f / (1.0f - p);
-  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = gen.uniform() < p ? 0.0f : keep_scale;
-  return mul(x, mask);
 }
 
 }  // namespace tinyml

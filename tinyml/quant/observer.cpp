@@ -319,6 +319,16 @@ const std::vector<std::string>& observer_names() {
   return names;
 }
 
+const std::vector<std::string>& per_tensor_observer_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const std::string& n : observer_names())
+      if (n != "per-channel-minmax") out.push_back(n);
+    return out;
+  }();
+  return names;
+}
+
 std::unique_ptr<Observer> make_observer(const std::string& name, const QuantSpec& spec) {
   if (name == "minmax") return std::make_unique<MinMaxObserver>(spec);
   if (name == "moving-average") return std::make_unique<MovingAverageMinMaxObserver>(0.01f, spec);

@@ -182,5 +182,8 @@ class PerChannelMinMaxObserver : public Observer {
 std::unique_ptr<Observer> make_observer(const std::string& name, const QuantSpec& spec = {});
 // The names make_observer() accepts, in that order.
 const std::vector<std::string>& observer_names();
+// The observers that choose one range for a whole tensor (all but "per-channel-minmax"): those an
+// activation can use, in the order of observer_names().
+const std::vector<std::string>& per_tensor_observer_names();
 
 }  // namespace tinyml::quant

@@ -12,7 +12,7 @@
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/activation.hpp"
-#include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/sequential.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/quant/quantized_linear.hpp"

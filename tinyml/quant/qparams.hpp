@@ -70,7 +70,7 @@ void validate_qparams(const QParams& qp, const Shape& shape, const char* fn);
 // IEEE round-half-to-even of a float (what torch.round and nearbyint in the default mode do).
 float round_half_even(float x);
 
-// Affine / symmetric qparams for one range, exactly as DESIGN.md states (= PyTorch's
+// Affine / symmetric qparams for one range (the formulas of PyTorch's
 // MinMaxObserver for affine): widen to include 0, s = max(eps, (max⁺ − min⁻)/(qmax − qmin)),
 // z = clamp(qmin − round(min⁻/s), qmin, qmax). eps = float32 machine epsilon.
 // min > max or a non-finite bound throws.

@@ -14,7 +14,7 @@
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/activation.hpp"
-#include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/calibrate.hpp"
 

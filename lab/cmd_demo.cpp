@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "commands.hpp"
-#include "demo_report.hpp"
+#include "cli/commands.hpp"
+#include "lab/demo_report.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -30,9 +30,13 @@
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -70,17 +74,6 @@ std::shared_ptr<T> layer(nn::Sequential& model, const std::string& name) {
       if (auto p = std::dynamic_pointer_cast<T>(m)) return p;
   TINYML_CHECK(false, "demo: the model has no layer '{}' of the expected type", name);
   return nullptr;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "unknown CPU";
 }
 
 // Class counts: rows the true class, columns the predicted one (argmax), in batches of 1000 as
@@ -266,7 +259,7 @@ void run_demo(const DemoOptions& o) {
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
       const auto t0 = std::chrono::steady_clock::now();
-      const double train_loss = train_epoch(*model, loader, *optimizer, loss, &bar);
+      const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
       const double seconds = seconds_since(t0);
       bar.finish();
       const EvalResult test = evaluate(*model, *data.test);
@@ -345,7 +338,7 @@ void run_demo(const DemoOptions& o) {
                             {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
     for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
       ProgressBar qbar(fmt::format("QAT epoch {}/{}", epoch, o.qat_epochs), loader.size(), chatty);
-      train_epoch(*m, loader, *optimizer, loss, &qbar);
+      train_epoch(*m, loader, *optimizer, loss, qbar.epoch_progress());
       qbar.finish();
     }
     quant::convert(*m);
@@ -366,7 +359,7 @@ void run_demo(const DemoOptions& o) {
                           {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
       for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
         ProgressBar cbar(fmt::format("fp32 control epoch {}/{}", epoch, o.qat_epochs), cl.size(), chatty);
-        train_epoch(*c, cl, *copt, loss, &cbar);
+        train_epoch(*c, cl, *copt, loss, cbar.epoch_progress());
         cbar.finish();
       }
       res.qat_control_accuracy = evaluate(*c, *data.test).accuracy;

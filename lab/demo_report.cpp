@@ -1,5 +1,5 @@
 // `tinyml demo`'s output: the comparison table (text and Markdown), the SVG figures and report.md.
-#include "demo_report.hpp"
+#include "lab/demo_report.hpp"
 
 #include <fmt/format.h>
 
@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "tinyml/core/error.hpp"
-#include "tinyml/io/svg.hpp"
+#include "tinyml/plot/svg.hpp"
 
 namespace tinyml::cli::demo {
 
 namespace {
 
-namespace svg = tinyml::io::svg;
+namespace svg = tinyml::plot;
 namespace fs = std::filesystem;
 
 std::string kb(double bytes) { return fmt::format("{:.1f} KB", bytes / 1e3); }

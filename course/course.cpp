@@ -1,5 +1,5 @@
 // Solution regions and student copies: finding `// BEGIN SOLUTION NN` blocks and replacing them by TODOs.
-#include "course.hpp"
+#include "course/course.hpp"
 
 #include <fmt/format.h>
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
-#include "tinyml/io/svg.hpp"
+#include "cli/commands.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
@@ -23,13 +23,18 @@
 #include "tinyml/quant/calibrate.hpp"
 #include "tinyml/quant/precision.hpp"
 #include "tinyml/quant/qtensor.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/quant/observer.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
 
+using namespace tinyml::train;
+
 namespace {
 
-namespace svg = tinyml::io::svg;
+namespace svg = tinyml::plot;
 
 struct PrecisionOptions {
   std::string out;
@@ -69,17 +74,6 @@ std::string histogram_table(const Histogram& h, const char* value_format) {
                      bar > 0 ? "  " + std::string(static_cast<size_t>(bar), '#') : std::string());
   }
   return s;
-}
-
-// The first `n` batches of a seeded shuffle of the training split.
-std::vector<Tensor> first_batches(std::shared_ptr<const data::Dataset> ds, int64_t n, uint64_t seed) {
-  data::DataLoader loader(std::move(ds), {.batch_size = 256, .shuffle = true, .seed = seed});
-  std::vector<Tensor> out;
-  for (const data::Batch& b : loader) {
-    if (static_cast<int64_t>(out.size()) >= n) break;
-    out.push_back(b.data);
-  }
-  return out;
 }
 
 struct Lab {
@@ -134,7 +128,7 @@ void run_precision(const PrecisionOptions& o) {
   const Tensor W = first->weight.detach();
 
   // Calibration data, the first layer's inputs and the inputs of the activation layer.
-  const std::vector<Tensor> batches = first_batches(lab.data.train, o.calib_batches, o.seed);
+  const std::vector<Tensor> batches = calibration_batches(lab.data.train, o.calib_batches, 256, o.seed);
   std::vector<Tensor> acts;
   {
     NoGradGuard no_grad;
@@ -449,7 +443,7 @@ void register_precision(CLI::App& app) {
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--observer", o->observer, "How the activation range is chosen")
-      ->check(CLI::IsMember({"minmax", "moving-average", "percentile", "histogram", "entropy"}))
+      ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();
   cmd->add_option("--calib-batches", o->calib_batches, "Batches of 256 training examples for the activations")
       ->check(int_at_least(1))

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "course.hpp"
+#include "course/course.hpp"
 
 namespace tinyml::course {
 

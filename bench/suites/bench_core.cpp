@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "bench.hpp"
+#include "bench/suites/bench.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -17,13 +17,17 @@
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
 
+using namespace tinyml::train;
+
 namespace {
 
-// The shape of DESIGN.md's reference figures: a batch of 256 through a 1024-wide layer. The
+// The shape of the reference figures of docs/performance.md: a batch of 256 through a 1024-wide layer. The
 // backend the library picked comes first; each backend is timed too, so that a machine where
 // OpenBLAS runs narrow kernels (OPENBLAS_CORETYPE) shows how much that costs.
 std::vector<BenchResult> bench_sgemm(const BenchOptions& o) {
@@ -59,7 +63,7 @@ BenchResult bench_linear(const BenchOptions& o) {
                    "nn::Linear(1024, 1024) on (256, 1024), no grad");
 }
 
-// The reference workload of DESIGN.md: MLP 784-256-128-10, Adam 1e-3, batch 128 on Fashion-MNIST.
+// The reference workload of docs/performance.md's targets: MLP 784-256-128-10, Adam 1e-3, batch 128 on Fashion-MNIST.
 std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   const std::optional<size_t> limit =
       o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt;

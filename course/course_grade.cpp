@@ -20,7 +20,7 @@
 #include <sstream>
 #include <thread>
 
-#include "course.hpp"
+#include "course/course.hpp"
 
 namespace tinyml::course {
 

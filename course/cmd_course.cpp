@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
-#include "course.hpp"
+#include "cli/commands.hpp"
+#include "course/course.hpp"
 
 namespace tinyml::cli {
 

@@ -1,4 +1,4 @@
-#include "tinyml/io/svg.hpp"
+#include "tinyml/plot/svg.hpp"
 
 #include <fmt/format.h>
 
@@ -13,7 +13,7 @@
 
 #include "tinyml/core/error.hpp"
 
-namespace tinyml::io::svg {
+namespace tinyml::plot {
 
 namespace {
 
@@ -624,4 +624,4 @@ Bins rebin(const Bins& b, size_t factor) {
   return r;
 }
 
-}  // namespace tinyml::io::svg
+}  // namespace tinyml::plot

@@ -16,14 +16,18 @@
 #include <utility>
 #include <vector>
 
-#include "bench.hpp"
-#include "commands.hpp"
+#include "bench/suites/bench.hpp"
+#include "cli/commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/sgemm.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -35,21 +39,6 @@ std::vector<BenchSuite>& registry() {
   return suites;
 }
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string v = line.substr(colon + 1);
-        v.erase(0, v.find_first_not_of(" \t"));
-        return v;
-      }
-    }
-  }
-  return "unknown CPU";
-}
 
 std::string os_name() {
   utsname u{};

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench.hpp"
+#include "bench/suites/bench.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -21,9 +21,13 @@
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "workload.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
+#include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
+
+using namespace tinyml::train;
 
 namespace {
 
@@ -52,8 +56,8 @@ double file_kb(const nn::Sequential& model, const std::string& tag) {
   return static_cast<double>(bytes) / 1e3;
 }
 
-// DESIGN.md's reference layer: nn.Linear(1024, 1024) on a batch of 256 (PyTorch 1.13: fp32 ~2.2 ms,
-// dynamic int8 ~0.67 ms), and the same layer at batch 1.
+// The reference layer of docs/performance.md's targets: nn.Linear(1024, 1024) on a batch of 256
+// (PyTorch 1.13: fp32 ~2.2 ms, dynamic int8 ~0.67 ms), and the same layer at batch 1.
 std::vector<BenchResult> bench_layer(const BenchOptions& o) {
   constexpr int64_t M = 256, K = 1024, N = 1024;
   Generator gen(0);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace tinyml::io::svg {
+namespace tinyml::plot {
 
 struct Axis {
   std::string label;
@@ -106,4 +106,4 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 // Writes `svg` to `path` (the directory must exist); throws tinyml::Error if it cannot.
 void write_file(const std::string& path, const std::string& svg);
 
-}  // namespace tinyml::io::svg
+}  // namespace tinyml::plot

@@ -1,0 +1,26 @@
+// Small helpers the `tinyml` commands share: list options, --threads, timing.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tinyml::cli {
+
+// "0, 4,last" → {"0", "4", "last"}: items of a comma-separated option, trimmed, empty ones dropped.
+std::vector<std::string> split_list(const std::string& s);
+
+// Seconds since `start`.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+// The median of `values` (the mean of the middle two for an even count); 0 for none.
+double median(std::vector<double> values);
+
+// The CPU's model name from /proc/cpuinfo ("AMD EPYC ..."), or "unknown CPU".
+std::string cpu_model();
+
+// Applies --threads: n > 0 uses n threads, 0 all cores (the default of every command is 1).
+// Throws tinyml::Error for n < 0.
+void apply_threads(int threads);
+
+}  // namespace tinyml::cli

@@ -1,0 +1,110 @@
+#include "tinyml/train/loop.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
+
+namespace tinyml::train {
+
+double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
+                   const LossFn& loss, const Progress& progress) {
+  model.train();
+  double total = 0.0;
+  size_t seen = 0;
+  size_t step = 0;
+  const size_t steps = loader.size();
+  for (const data::Batch& batch : loader) {
+    optimizer.zero_grad();
+    const Tensor logits = model(batch.data);
+    const Tensor l = loss(logits, batch.target);
+    l.backward();
+    optimizer.step();
+    const auto b = static_cast<size_t>(batch.data.size(0));
+    total += static_cast<double>(l.item()) * static_cast<double>(b);
+    seen += b;
+    ++step;
+    if (progress) progress(step, steps, total / static_cast<double>(seen));
+  }
+  TINYML_CHECK(seen > 0,
+               "train_epoch: the loader gave no batches (dataset of {} examples, batch {}, drop_last {})",
+               loader.dataset().size(), loader.options().batch_size, loader.options().drop_last);
+  return total / static_cast<double>(seen);
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Adds to r.correct and r.n the examples of `b` whose first maximal logit is the target.
+void count_correct(const Tensor& logits, const data::Batch& b, EvalResult& r) {
+  TINYML_CHECK(logits.dim() == 2 && logits.size(0) == b.data.size(0),
+               "evaluate: the model returned shape {} for a batch of {}; expected (batch, classes)",
+               shape_str(logits.shape()), b.data.size(0));
+  const std::vector<float> target = b.target.to_vector();
+  TINYML_CHECK(static_cast<int64_t>(target.size()) == logits.size(0),
+               "evaluate: targets of shape {} do not hold one class index per example",
+               shape_str(b.target.shape()));
+  const int64_t classes = logits.size(1);
+  const float* p = logits.data();
+  for (int64_t i = 0; i < logits.size(0); ++i) {
+    const float* row = p + i * classes;
+    const int64_t best = std::max_element(row, row + classes) - row;
+    if (static_cast<float>(best) == target[static_cast<size_t>(i)]) ++r.correct;
+  }
+  r.n += static_cast<size_t>(logits.size(0));
+}
+
+}  // namespace
+
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batch) {
+  TINYML_CHECK(batch > 0, "evaluate: batch must be positive, got 0");
+  TINYML_CHECK(dataset.size() > 0, "evaluate: the dataset is empty");
+  // Restores the caller's mode even when a forward throws.
+  struct ModeGuard {
+    nn::Module& m;
+    bool was_training;
+    ~ModeGuard() { m.train(was_training); }
+  } mode{model, model.is_training()};
+  model.eval();
+  NoGradGuard no_grad;
+
+  // Batches are materialised first so that the clock sees only the model.
+  std::vector<data::Batch> batches;
+  for (size_t start = 0; start < dataset.size(); start += batch) {
+    std::vector<size_t> idx(std::min(batch, dataset.size() - start));
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = start + i;
+    batches.push_back(dataset.get_batch(idx));
+  }
+
+  // One untimed forward first: the first call pays one-time costs (kernel JIT, thread start-up,
+  // first touch of buffers) that would otherwise dominate a small evaluation.
+  (void)model(batches.front().data);
+
+  EvalResult r;
+  double forward_s = 0.0;
+  for (const data::Batch& b : batches) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Tensor logits = model(b.data).contiguous();
+    forward_s += seconds_since(t0);
+    count_correct(logits, b, r);
+  }
+  r.accuracy = static_cast<double>(r.correct) / static_cast<double>(r.n);
+  r.ms_per_1000 = forward_s * 1e3 * 1000.0 / static_cast<double>(r.n);
+  return r;
+}
+
+double accuracy(nn::Module& model, const data::Dataset& dataset) { return evaluate(model, dataset).accuracy; }
+
+double accuracy(nn::Module& model, const Tensor& x, const Tensor& targets) {
+  TINYML_CHECK(x.dim() >= 1 && targets.dim() >= 1 && x.size(0) == targets.size(0),
+               "accuracy: {} examples but targets of shape {}", x.dim() >= 1 ? x.size(0) : 0,
+               shape_str(targets.shape()));
+  return evaluate(model, data::TensorDataset(x, targets)).accuracy;
+}
+
+}  // namespace tinyml::train

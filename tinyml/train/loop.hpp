@@ -1,0 +1,50 @@
+// The training loop and its measure: one epoch of minibatch descent, and classification accuracy.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "tinyml/core/tensor.hpp"
+#include "tinyml/data/dataloader.hpp"
+#include "tinyml/data/dataset.hpp"
+#include "tinyml/nn/module.hpp"
+#include "tinyml/optim/optimizer.hpp"
+
+namespace tinyml::train {
+
+// The loss of a batch: logits (batch, classes) and the batch's targets → a 0-D tensor.
+using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& targets)>;
+
+// Called after each step of an epoch with the steps done, the steps of the epoch
+// (loader.size()) and the mean loss so far (examples weighted equally).
+using Progress = std::function<void(size_t step, size_t steps, double mean_loss)>;
+
+// One pass over `loader`: zero_grad, forward, loss, backward, step per batch. Returns the mean
+// loss over the examples of the pass (batches weighted by their size). The model is put in
+// training mode. `progress`, when set, is called after every step. Throws tinyml::Error when
+// the loader gives no batch.
+double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
+                   const LossFn& loss, const Progress& progress = {});
+
+struct EvalResult {
+  double accuracy = 0.0;  // fraction of the examples whose argmax logit is the target class
+  size_t correct = 0;
+  size_t n = 0;
+  // Forward time only: batches are prepared before the clock starts, after one untimed warm-up forward.
+  double ms_per_1000 = 0.0;
+};
+
+// Accuracy of `model` on `dataset`, in eval mode and without recording a graph, `batch` examples
+// at a time; the first maximal logit is the prediction. The model's training flag is restored
+// afterwards. Throws tinyml::Error for batch 0, an empty dataset, or logits that are not
+// (batch, classes) with one class index per example in the targets.
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batch = 1000);
+
+// evaluate(model, dataset).accuracy.
+double accuracy(nn::Module& model, const data::Dataset& dataset);
+
+// The accuracy of `model` on the examples `x` (n, features) with class indices `targets` (n),
+// measured as evaluate() does.
+double accuracy(nn::Module& model, const Tensor& x, const Tensor& targets);
+
+}  // namespace tinyml::train
