@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -14,6 +15,7 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
 #include "tinyml/data/synthetic.hpp"
 #include "tinyml/io/model_file.hpp"
@@ -224,10 +226,16 @@ double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer
     optimizer.zero_grad();
     const Tensor logits = model(batch.data);
     const Tensor l = loss(logits, batch.target);
+    const float value = l.item();
+    // Checked before the step: a NaN loss turns every weight it reaches into NaN.
+    TINYML_CHECK(std::isfinite(value),
+                 "train_epoch: the loss is {} at step {} of {}; training stopped (a learning rate too "
+                 "high for the data, or non-finite inputs)",
+                 value, step + 1, loader.size());
     l.backward();
     optimizer.step();
     const auto b = static_cast<size_t>(batch.data.size(0));
-    total += static_cast<double>(l.item()) * static_cast<double>(b);
+    total += static_cast<double>(value) * static_cast<double>(b);
     seen += b;
     ++step;
     if (progress != nullptr)
@@ -280,6 +288,11 @@ EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batc
     const float* p = logits.data();
     for (int64_t i = 0; i < logits.size(0); ++i) {
       const float* row = p + i * classes;
+      // A row with NaN or Inf has no meaningful argmax: it counts as wrong, and is reported.
+      if (!std::all_of(row, row + classes, [](float v) { return std::isfinite(v); })) {
+        ++r.non_finite;
+        continue;
+      }
       const int64_t best = std::max_element(row, row + classes) - row;
       if (static_cast<float>(best) == target[static_cast<size_t>(i)]) ++r.correct;
     }
@@ -316,6 +329,12 @@ LoadedModel load_model_file(const std::string& path) {
   // or quantized, and rebuilds itself.
   if (io::is_model_file(file.metadata)) {
     out.model = io::load_model(path);
+    // Commands check the layers against the dataset, not the metadata's word for them.
+    const std::vector<int64_t> sizes = io::layer_sizes(*out.model);
+    TINYML_CHECK(out.arch.empty() || out.arch == sizes,
+                 "model file '{}': its metadata says arch {} but its layers are {}", path, arch,
+                 sizes.empty() ? std::string("none") : arch_string(sizes));
+    out.arch = sizes;
     return out;
   }
   // A plain state dict of an MLP: the architecture comes from the "arch" metadata.
@@ -328,11 +347,27 @@ LoadedModel load_model_file(const std::string& path) {
   const std::string activation = get("activation");
   TINYML_CHECK(activation.empty() || activation == "relu",
                "model file '{}': activation '{}' is not supported (only relu)", path, activation);
+  // The tensors must be the arch's before the model is built: a 19 KB file claiming
+  // 2-16384-16384-3 used to allocate 1 GB before its shapes were compared.
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i + 1 < out.arch.size(); ++i) {
+    shapes[fmt::format("{}.weight", 2 * i)] = {out.arch[i + 1], out.arch[i]};
+    shapes[fmt::format("{}.bias", 2 * i)] = {out.arch[i + 1]};
+  }
+  io::check_state_dict_shapes(file, shapes, fmt::format("model file '{}' (arch {})", path, arch));
   Generator gen(0);  // the weights are overwritten by the file; the seed is irrelevant
   auto model = make_mlp(out.arch, gen);
   io::load(*model, path, /*strict=*/true);
   out.model = model;
   return out;
+}
+
+void check_output_file(const std::string& in, const std::string& out, bool force, const char* command) {
+  check_save_target(out, fmt::format("{} --out {}", command, out));
+  std::error_code ec;
+  TINYML_CHECK(force || !std::filesystem::equivalent(in, out, ec),
+               "{}: --out '{}' is the input model '{}', which would be replaced; pass --force to do so",
+               command, out, in);
 }
 
 // ---- small helpers ----

@@ -97,7 +97,8 @@ class ProgressBar {
 
 // One pass over `loader`: zero_grad, forward, loss, backward, step per batch. Returns the mean
 // loss over the examples of the pass (batches weighted by their size). The model is put in
-// training mode. `progress` may be null.
+// training mode. `progress` may be null. A loss that is not finite stops the pass with an error
+// naming the step, before that step's update.
 double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
                    const LossFn& loss, ProgressBar* progress = nullptr);
 
@@ -105,6 +106,7 @@ struct EvalResult {
   double accuracy = 0.0;  // fraction of the examples whose argmax logit is the target class
   size_t correct = 0;
   size_t n = 0;
+  size_t non_finite = 0;  // examples whose outputs hold NaN or Inf (counted as wrong)
   // Forward time only: batches are prepared before the clock starts, after one untimed warm-up forward.
   double ms_per_1000 = 0.0;
 };
@@ -118,7 +120,9 @@ EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batc
 // A model rebuilt from a file.
 struct LoadedModel {
   std::shared_ptr<nn::Module> model;
-  std::vector<int64_t> arch;                    // layer sizes from the metadata; empty if it has none
+  // The layer sizes of the rebuilt model (io::layer_sizes; a metadata "arch" that disagrees is an
+  // error); empty when the model has no Linear layer.
+  std::vector<int64_t> arch;
   std::string dataset;                          // the dataset it was trained on ("" if unknown)
   std::map<std::string, std::string> metadata;  // the file's __metadata__
 };
@@ -137,6 +141,10 @@ LoadedModel load_model_file(const std::string& path);
 // receives what load_model_file found.
 std::shared_ptr<nn::Sequential> load_sequential(const std::string& path, const char* command,
                                                 LoadedModel* info = nullptr);
+
+// Checked before any work: `out` can be saved to (core/file.hpp: check_save_target), and is not the
+// file `in` unless `force` (replacing the float model by its quantized copy is rarely meant).
+void check_output_file(const std::string& in, const std::string& out, bool force, const char* command);
 
 // ---- calibration ----
 
