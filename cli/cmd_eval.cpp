@@ -47,7 +47,8 @@ void run_eval(const EvalOptions& o) {
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("model      {} from {}\n",
-               loaded.arch.empty() ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch), o.file);
+               loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch),
+               o.file);
     fmt::print("dataset    {} (test split, {} examples)\n", data.description, r.n);
     fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
                r.correct, r.n, r.ms_per_1000);
