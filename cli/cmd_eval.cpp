@@ -37,16 +37,22 @@ void run_eval(const EvalOptions& o) {
   const DataSplits data =
       load_dataset(name, /*train=*/false, std::nullopt,
                    o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
+  // The rebuilt model's own layer sizes (load_model_file), not only what its metadata says.
   if (!loaded.arch.empty())
     check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.file).c_str());
   const EvalResult r = evaluate(*loaded.model, *data.test, static_cast<size_t>(o.batch));
+  if (r.non_finite > 0)
+    fmt::print(stderr,
+               "warning: the model's outputs hold NaN or Inf for {} of the {} examples (counted as wrong)\n",
+               r.non_finite, r.n);
   if (o.json) {
     const nlohmann::ordered_json out = {
         {"test_acc", r.accuracy}, {"n", r.n}, {"infer_ms_per_1000", r.ms_per_1000}};
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("model      {} from {}\n",
-               loaded.arch.empty() ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch), o.file);
+               loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch),
+               o.file);
     fmt::print("dataset    {} (test split, {} examples)\n", data.description, r.n);
     fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
                r.correct, r.n, r.ms_per_1000);

@@ -34,6 +34,7 @@ namespace {
 struct QatOptions {
   std::string in;
   std::string out;
+  bool force = false;  // --out may be the input file
   int bits = 8;
   int64_t epochs = 2;
   double lr = 1e-4;
@@ -57,6 +58,9 @@ void run_qat(const QatOptions& o) {
   config.observer = o.observer;
   config.skip = split_list(o.skip);
 
+  check_output_file(o.in, o.out, o.force, "qat");
+  // Measured now: with --force the save replaces the input.
+  const uintmax_t in_size = std::filesystem::file_size(o.in);
   LoadedModel info;
   auto model = load_sequential(o.in, "qat", &info);
   const std::string name = o.dataset.empty() ? info.dataset : o.dataset;
@@ -147,7 +151,7 @@ void run_qat(const QatOptions& o) {
   meta["dataset"] = name;
   meta["quantization"] = fmt::format("static, QAT {} epochs lr {}: {}", o.epochs, o.lr, quantization);
   io::save_model(*model, o.out, meta);
-  const auto in_size = std::filesystem::file_size(o.in), out_size = std::filesystem::file_size(o.out);
+  const uintmax_t out_size = std::filesystem::file_size(o.out);
 
   if (o.json) {
     nlohmann::json out = {{"in", o.in},
@@ -200,6 +204,7 @@ void register_qat(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "Where to write the quantized (static) model")->required();
+  cmd->add_flag("--force", o->force, "Allow --out to be the input file (it is replaced)");
   cmd->add_option("--bits", o->bits, "Bits of weights (symmetric per channel) and activations (affine), 2..8")
       ->check(CLI::Range(2, 8))
       ->capture_default_str();
@@ -212,7 +217,9 @@ void register_qat(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Batch size (training and calibration)")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the shuffling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the shuffling")
+      ->check(seed_value())
+      ->capture_default_str();
   cmd->add_option("--observer", o->observer, "How activation ranges follow the data during training")
       ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();

@@ -32,6 +32,7 @@ namespace {
 struct QuantizeOptions {
   std::string in;
   std::string out;
+  bool force = false;  // --out may be the input file
   int bits = 8;
   std::string scheme = "symmetric";
   std::string granularity = "per-channel";
@@ -72,6 +73,9 @@ void run_quantize(const QuantizeOptions& o) {
   // output error each weight range causes.
   const bool calibrated = is_static || o.weight_range == "mse";
 
+  check_output_file(o.in, o.out, o.force, "quantize");
+  // Measured now: with --force the save replaces the input.
+  const uintmax_t in_size = std::filesystem::file_size(o.in);
   LoadedModel loaded;
   auto model = load_sequential(o.in, "quantize", &loaded);
   const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
@@ -97,7 +101,7 @@ void run_quantize(const QuantizeOptions& o) {
                 : std::string());
   io::save_model(*model, o.out, meta);
 
-  const uintmax_t in_size = std::filesystem::file_size(o.in), out_size = std::filesystem::file_size(o.out);
+  const uintmax_t out_size = std::filesystem::file_size(o.out);
   const double file_ratio = static_cast<double>(out_size) / static_cast<double>(in_size);
   if (o.json) {
     const nlohmann::json out = {
@@ -141,6 +145,7 @@ void register_quantize(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out, "Where to write the quantized model")->required();
+  cmd->add_flag("--force", o->force, "Allow --out to be the input file (it is replaced)");
   cmd->add_option("--bits", o->bits, "Weight bits, 2..8 (2..4 stored two per byte)")
       ->check(CLI::Range(2, 8))
       ->capture_default_str();

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/kernels/sgemm.hpp"
@@ -49,13 +50,8 @@ int64_t count_parameters(const nn::Module& m) {
 
 void run_train(const TrainOptions& o) {
   apply_threads(o.threads);
-  if (!o.save.empty()) {
-    // Checked before training, not after minutes of it.
-    const std::filesystem::path parent = std::filesystem::absolute(o.save).parent_path();
-    std::error_code ec;
-    TINYML_CHECK(std::filesystem::is_directory(parent, ec), "--save {}: the folder '{}' does not exist",
-                 o.save, parent.string());
-  }
+  // Checked before training, not after minutes of it: the folder exists, the target is a file.
+  if (!o.save.empty()) check_save_target(o.save, fmt::format("--save {}", o.save));
   const bool human = !o.json;
   const bool chatty = human && !o.quiet;
 
@@ -91,7 +87,12 @@ void run_train(const TrainOptions& o) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
+    double train_loss = 0.0;
+    try {
+      train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
+    } catch (const Error& e) {
+      throw Error(fmt::format("train: epoch {} of {}: {}", epoch, o.epochs, e.what()));
+    }
     const double epoch_s = seconds_since(t0);
     bar.finish();
     // A long run (XOR takes hundreds of tiny epochs) shows about 25 rows; JSON gets every epoch.
@@ -157,14 +158,17 @@ void register_train(CLI::App& app) {
   cmd->add_option("--epochs", o->epochs, "Passes over the training set")
       ->check(int_at_least(0))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")
+      ->check(seed_value())
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads,
                   "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Train on the first N examples only (default: all)")
       ->check(int_at_least(1));
-  cmd->add_option("--save", o->save, "Write the trained model to FILE (.safetensors)");
+  cmd->add_option("--save", o->save, "Write the trained model to FILE (.safetensors)")
+      ->check(non_empty_path());
   cmd->add_flag("--json", o->json,
                 "One JSON object per epoch on stdout: {epoch, epoch_s, train_loss, test_acc}");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress bar or warnings on stderr");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <system_error>
 #include <string>
 
@@ -62,6 +63,26 @@ inline CLI::Validator int_at_least(long long lo) {
         return "must be an integer >= " + std::to_string(lo) + ", got '" + s + "'";
       },
       "INT>=" + std::to_string(lo));
+}
+
+// A seed: an unsigned 64-bit integer written in decimal digits. CLI11's own conversion turned
+// "-1", "18446744073709551616" and "1e23" all into 2^64 - 1.
+inline CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return {};
+        return "must be an integer in [0, 18446744073709551615], got '" + s + "'";
+      },
+      "UINT64");
+}
+
+// A file name that is not empty ("" would silently mean "do not save").
+inline CLI::Validator non_empty_path() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string { return s.empty() ? "must be a file name, got ''" : std::string(); },
+      "FILE");
 }
 
 inline CLI::Validator fraction_below_one() {

@@ -1,10 +1,14 @@
 #include "cli/support.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 
 namespace tinyml::cli {
@@ -51,6 +55,14 @@ void apply_threads(int threads) {
   // so on a 2-core machine shared with anything else two threads ran an epoch 3-8x slower.
   TINYML_CHECK(threads >= 0, "--threads must be >= 0 (0 = all cores), got {}", threads);
   kernels::set_num_threads(threads);
+}
+
+void check_output_file(const std::string& in, const std::string& out, bool force, const char* command) {
+  check_save_target(out, fmt::format("{} --out {}", command, out));
+  std::error_code ec;
+  TINYML_CHECK(force || !std::filesystem::equivalent(in, out, ec),
+               "{}: --out '{}' is the input model '{}', which would be replaced; pass --force to do so",
+               command, out, in);
 }
 
 }  // namespace tinyml::cli

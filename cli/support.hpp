@@ -23,4 +23,8 @@ std::string cpu_model();
 // Throws tinyml::Error for n < 0.
 void apply_threads(int threads);
 
+// Checked before any work: `out` can be saved to (core/file.hpp: check_save_target), and is not the
+// file `in` unless `force` (replacing the float model by its quantized copy is rarely meant).
+void check_output_file(const std::string& in, const std::string& out, bool force, const char* command);
+
 }  // namespace tinyml::cli

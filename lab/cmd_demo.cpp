@@ -514,7 +514,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--out", o->out,
                   "Folder for report.md, the figures (SVG) and the models (created if missing)")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")
+      ->check(seed_value())
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();

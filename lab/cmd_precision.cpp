@@ -449,6 +449,7 @@ void register_precision(CLI::App& app) {
       ->check(int_at_least(1))
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the training, the shuffling and the argmax experiment")
+      ->check(seed_value())
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))

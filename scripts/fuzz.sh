@@ -7,6 +7,7 @@
 #        model_file cli parse_arch; default all)
 # Env:   FUZZ_JOBS    targets fuzzed at once (default: the number of cores)
 #        FUZZ_RSS_MB  memory limit per target in MB (default 2048)
+#        FUZZ_TIMEOUT seconds one input may take (default 10; the seeds take milliseconds)
 #        FUZZ_NO_BUILD=1  use build-asan/ as it is (scripts/test.sh has just built it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ fi
 # nproc reports OMP_NUM_THREADS when set (scripts/test.sh sets it to 1 for the tests): ask without it.
 JOBS="${FUZZ_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 2)}"
 RSS_MB="${FUZZ_RSS_MB:-2048}"
+TIMEOUT_S="${FUZZ_TIMEOUT:-10}"
 
 if [[ "${FUZZ_NO_BUILD:-0}" != "1" ]]; then
   bash scripts/setup.sh --sanitize --target tinyml_fuzz
@@ -44,9 +46,10 @@ run_one() {
   local t=$1 dir="$SCRATCH/$1"
   mkdir -p "$dir/artifacts"
   cp -r "tests/fuzz/corpus/$t" "$dir/corpus"
-  # -timeout: one input running that long is a finding (a hang), as is going over -rss_limit_mb.
+  # -timeout: one input running that long is a finding (a hang, or quadratic work on a large input),
+  # as is going over -rss_limit_mb. The seeds include the large shapes that once broke both.
   "build-asan/bin/fuzz_$t" "$dir/corpus" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb="$RSS_MB" \
-    -timeout=25 -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
+    -timeout="$TIMEOUT_S" -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
     >"$dir/log" 2>&1
 }
 

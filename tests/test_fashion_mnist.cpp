@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -19,6 +20,7 @@
 #include "tinyml/data/idx.hpp"
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using tinyml::Error;
 using tinyml::Shape;
@@ -225,4 +227,51 @@ TEST_F(FakeDir, RejectsWrongImageSize) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("[2, 14, 28]"));
   }
+}
+
+// Rewrites dim 0 in the header of a raw IDX file (big-endian, bytes 4..7): a header that claims
+// more entries than the file holds, as in a gzip bomb's header.
+static void set_first_dim(const fs::path& p, uint32_t n) {
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  const char be[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                      static_cast<char>(n)};
+  f.seekp(4);
+  f.write(be, 4);
+}
+
+// Found by the mutation campaign (docs/hardening.md): a 2 MB t10k-images .gz claiming dims
+// [2739137, 28, 28] made `eval --limit 20` decompress 2.1 GB before the count mismatch was
+// reported. The two headers are compared first: here the images file is not read past its header
+// (its payload is short, which a full read would report instead).
+TEST_F(FakeDir, CountMismatchIsFoundFromTheHeadersFirst) {
+  write_split("t10k", 3, {0, 1, 2}, false);
+  set_first_dim(dir_ / "t10k-images-idx3-ubyte", 2739137);
+  EXPECT_THAT([&] { FashionMNIST(dir_.string(), false); },
+              ::testing::ThrowsMessage<Error>(AllOf(HasSubstr("2739137 images"), HasSubstr("3 labels"))));
+  EXPECT_THAT([&] { FashionMNIST(dir_.string(), false, 2); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("the counts must match")));
+}
+
+// With a limit only the first examples are read: a file damaged after them still loads, raw or
+// gzipped, and the examples are the file's first ones.
+TEST_F(FakeDir, LimitReadsNoMoreThanNeeded) {
+  std::vector<uint8_t> labels(100);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 10);
+  write_split("t10k", 10, std::vector<uint8_t>(labels.begin(), labels.begin() + 10), false);
+  set_first_dim(dir_ / "t10k-images-idx3-ubyte", 100);  // claims 100, holds 10
+  write_idx((dir_ / "t10k-labels-idx1-ubyte").string(), IdxArray{{100}, labels});
+  const FashionMNIST head(dir_.string(), false, 5);
+  ASSERT_EQ(head.size(), 5u);
+  EXPECT_EQ(head.labels(), std::vector<uint8_t>({0, 1, 2, 3, 4}));
+  EXPECT_EQ(head.pixels()[784 * 4 + 1], 5);  // pixel 1 of image 4 is (4 + 1) mod 256
+  EXPECT_THAT([&] { FashionMNIST(dir_.string(), false, 20); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("truncated payload")));
+
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  write_split("t10k", 20, std::vector<uint8_t>(labels.begin(), labels.begin() + 20), true);
+  const FashionMNIST gz(dir_.string(), false, 7);
+  ASSERT_EQ(gz.size(), 7u);
+  EXPECT_EQ(gz.labels()[6], 6);
+  EXPECT_EQ(gz.pixels()[784 * 6 + 3], 9);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -360,6 +361,29 @@ TEST_F(ModelFile, DeeplyNestedModuleListIsRefusedNotAStackOverflow) {
   expect_refused(file, nested(64), "entry 0 of 'tinyml.modules' is not an object");
 }
 
+// Found by the mutation campaign (docs/hardening.md): a tree of 100 000 Identity entries took 23.5 s
+// to parse (nlohmann's callback parser is quadratic in a container's size). The tree is now scanned
+// in linear time and bounded: 100 000 entries are refused at once, 4 000 load in well under 5 s.
+TEST_F(ModelFile, HugeModuleTreesAreBoundedAndLinear) {
+  Generator gen(7);
+  const std::string file = path("m.safetensors");
+  io::save_model(*mlp({3, 2}, gen), file);
+  const auto identities = [](size_t n) {
+    return [n](io::SafetensorsFile& f) {
+      json m = json::parse(f.metadata.at(io::kModulesKey));
+      for (size_t i = 0; i < n; ++i) m.push_back({{"name", fmt::format("i{}", i)}, {"type", "Identity"}});
+      f.metadata.insert_or_assign(io::kModulesKey, m.dump());
+    };
+  };
+  expect_refused(file, identities(100000), "'tinyml.modules' has more than 4096 modules, the limit");
+  io::SafetensorsFile f = io::read_safetensors(file);
+  identities(4000)(f);
+  io::write_safetensors(path("many.safetensors"), f.tensors, f.metadata);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(io::load_model(path("many.safetensors"))->named_children().size(), 4001u);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
 TEST_F(ModelFile, OutOfRangeNumbersAreRefusedBeforeNarrowing) {
   const std::string file = saved_static_mlp(8);
   // 2^32 + 8 became 8 bits when narrowed to int before the range check.
@@ -371,6 +395,36 @@ TEST_F(ModelFile, OutOfRangeNumbersAreRefusedBeforeNarrowing) {
   io::save_model(*with_dropout, dfile);
   expect_refused(dfile, edit_modules([](json& m) { m[1]["p"] = 1e300; }), "\"p\" = 1e+300 is out of range");
   expect_refused(dfile, edit_modules([](json& m) { m[1]["p"] = 1.5; }), "must be in [0, 1]");
+}
+
+// Found by the mutation campaign (docs/hardening.md): a zero point of 2^64 - 1 was read as int64 (-1,
+// a valid zero point), so the file loaded and evaluated with -1; 2^64 - 128 was refused quoting
+// "-128", a value not in the file. The range is checked on the value as written, and quoted.
+TEST_F(ModelFile, HugeZeroPointsAreRefusedQuotingTheFile) {
+  const std::string file = saved_static_mlp(9);
+  expect_refused(file, edit_modules([](json& m) { m[1]["input_qparams"]["zero_point"][0] = UINT64_MAX; }),
+                 "a zero point must be an int32, got 18446744073709551615");
+  expect_refused(file,
+                 edit_modules([](json& m) { m[1]["weight_qparams"]["zero_point"][0] = UINT64_MAX - 127; }),
+                 "got 18446744073709551488");
+  expect_refused(file, edit_modules([](json& m) { m[1]["input_qparams"]["zero_point"][0] = INT64_MIN; }),
+                 "got -9223372036854775808");
+}
+
+// Found by the sanitizer build on a mutated file: packed_row_bytes(in) overflowed (undefined
+// behaviour) for a packed int4 layer whose "in" is near INT64_MAX, and the release build printed a
+// negative shape. The expected shape is now computed without overflow and the file refused.
+TEST_F(ModelFile, PackedLayerWithAHugeInputSizeIsRefused) {
+  Generator gen(10);
+  auto model = mlp({4, 3}, gen);
+  QuantConfig config;
+  config.mode = tinyml::quant::QuantMode::WeightOnly;
+  config.weight_spec.bits = 4;
+  quantize_model(*model, config);
+  const std::string file = path("int4.safetensors");
+  io::save_model(*model, file);
+  expect_refused(file, edit_modules([](json& m) { m[1]["in"] = INT64_MAX; }),
+                 "has shape [3, 2]; expected [3, 4611686018427387904]");
 }
 
 }  // namespace

@@ -386,3 +386,12 @@ TEST(QTensorMatmul, BadOperandsThrow) {
   EXPECT_THROW(matmul(a, v), Error);
   EXPECT_THROW(matmul(QTensor(), b_ok), Error);
 }
+
+// Signed overflow (undefined behaviour) in (L + 1) / 2 for L = INT64_MAX: the release build returned
+// a negative byte count. The exact value is ceil(L / 2) = 2^62.
+TEST(QTensorPacking, PackedRowBytesDoesNotOverflow) {
+  EXPECT_EQ(tinyml::quant::packed_row_bytes(INT64_MAX), int64_t{1} << 62);
+  EXPECT_EQ(tinyml::quant::packed_row_bytes(INT64_MAX - 1), (int64_t{1} << 62) - 1);
+  EXPECT_EQ(tinyml::quant::packed_row_bytes(0), 0);
+  EXPECT_EQ(tinyml::quant::packed_row_bytes(7), 4);
+}

@@ -131,6 +131,11 @@ void idx_corpus() {
   b.insert(b.end(), gz.begin(), gz.end());  // two whole files: decodes to trailing bytes
   put("idx", "two-files.idx.gz", b);
   put("idx", "empty", Bytes{});
+  // The mutation campaign's gzip bomb (docs/hardening.md): a t10k-images header claiming
+  // [2739137, 28, 28] (2.1 GB) in front of a short payload; the reader must stop at the payload's end.
+  Bytes bomb = {0, 0, 8, 3, 0, 0x29, 0xCB, 0xC1, 0, 0, 0, 28, 0, 0, 0, 28};
+  bomb.resize(bomb.size() + 65536, 0);
+  put("idx", "gzip-bomb-header.idx.gz", gzip(bomb));
 }
 
 // ---- safetensors ----
@@ -232,6 +237,15 @@ void safetensors_corpus(const fs::path& tmp) {
   // Nested deeper than the reader's limit of 64 levels (a stack overflow once).
   put("safetensors", "deep-nesting.safetensors",
       make_header_only("{\"x\":" + std::string(80, '[') + std::string(80, ']') + "}"));
+  // The mutation campaign's 1 MB header of 20 000 empty tensors, which took 42 s to parse when the
+  // duplicate-key check was quadratic (docs/hardening.md).
+  {
+    std::string many = "{";
+    for (int i = 0; i < 20000; ++i)
+      many += fmt::format("{}\"t{}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}",
+                          i ? "," : "", i);
+    put("safetensors", "many-entries.safetensors", make_header_only(many + "}"));
+  }
   put("safetensors", "huge-shape.safetensors",
       with_header(state, replaced(h, "\"shape\":[", "\"shape\":[4294967296,4294967296,4294967296,")));
 }
@@ -315,6 +329,21 @@ void model_corpus(const fs::path& tmp) {
     f.metadata.erase(io::kModulesKey);
     f.metadata["format_version"] = "1";
     put("model_file", "state-dict-only.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
+    // The mutation campaign's huge-arch file: no module tree, an "arch" promising 1 GB of weights.
+    f.metadata["arch"] = "2-16384-16384-3";
+    put("model_file", "huge-arch.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
+  }
+  // Zero points beyond int64 (read as -1 and -128 once) and a tree of 5000 modules, above the limit
+  // (100 000 took 23.5 s once).
+  edit(stat, "zero-point-2p64-1.safetensors", "\"zero_point\":[", "\"zero_point\":[18446744073709551615,");
+  edit(stat, "zero-point-2p64-128.safetensors", "\"zero_point\":[", "\"zero_point\":[18446744073709551488,");
+  {
+    io::SafetensorsFile f = io::read_safetensors_bytes(plain);
+    std::string tree = f.metadata[io::kModulesKey];
+    tree.pop_back();  // the closing bracket
+    for (int i = 0; i < 5000; ++i) tree += fmt::format(",{{\"name\":\"i{}\",\"type\":\"Identity\"}}", i);
+    f.metadata[io::kModulesKey] = tree + "]";
+    put("model_file", "many-modules.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
   }
 }
 
@@ -342,6 +371,11 @@ void cli_corpus() {
       {"train", "--epochs", "99999999999999999999"},
       {"train", "--threads", "4294967296"},
       {"train", "--seed", "-1"},
+      {"train", "--seed", "1e23"},
+      {"train", "--seed", "18446744073709551616"},
+      {"train", "--save", ""},
+      {"train", "--threads", "10000"},
+      {"quantize", "/dev/null", "--out", "/dev/null", "--force"},
       {"train", "--arch", "784-0-10"},
       {"train", "--arch", "2--2"},
       {"eval", "/dev/null", "--dataset", "xor", "--batch", "8", "--limit", "2", "--threads", "0", "--json"},

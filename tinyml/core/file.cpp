@@ -1,14 +1,20 @@
 #include "tinyml/core/file.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <span>
 #include <utility>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "tinyml/core/error.hpp"
 
@@ -19,16 +25,43 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-// Closes a descriptor and removes the temporary file unless the write was committed.
-struct TempFile {
-  std::string path;
-  int fd = -1;
-  bool committed = false;
-  ~TempFile() {
-    if (fd >= 0) ::close(fd);
-    if (!committed) ::unlink(path.c_str());
+namespace fs = std::filesystem;
+
+// What a non-regular file is, for the message.
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// The process's umask, read without changing it (umask(2) would race with other threads).
+mode_t current_umask() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
   }
-};
+  return 022;
+}
+
+// Removes the temporary files of `path` left by processes that no longer exist (killed saves).
+// The names are "<prefix><pid>.<random>"; a live pid's file may be a save in progress.
+void remove_stale_temps(const fs::path& target) {
+  const std::string stem = fmt::format(".{}.tmp.", target.filename().string());
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(stem, 0) != 0) continue;
+    char* after = nullptr;
+    const long pid = std::strtol(name.c_str() + stem.size(), &after, 10);
+    if (pid <= 0 || after == nullptr || *after != '.') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
+  }
+}
 }  // namespace
 
 std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string& who, size_t max_bytes) {
@@ -46,34 +79,91 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string&
   return bytes;
 }
 
-void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes, const std::string& who) {
-  // Same folder as the target so the rename stays on one filesystem and is atomic.
-  TempFile tmp{fmt::format("{}.tmp.{}", path, ::getpid())};
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  TINYML_CHECK(tmp.fd >= 0, "{}: cannot create '{}' (temporary file for '{}'): {}", who, tmp.path, path,
+void check_save_target(const std::string& path, const std::string& who) {
+  TINYML_CHECK(!path.empty(), "{}: the file name is empty", who);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    TINYML_CHECK(errno == ENOENT, "{}: cannot check '{}': {}", who, path, std::strerror(errno));
+    // A dangling link would be followed by nothing here (the rename replaces the link): refused,
+    // because the user most likely meant the file it names.
+    TINYML_CHECK(::lstat(path.c_str(), &st) != 0, "{}: '{}' is a symbolic link to a missing file", who, path);
+    const fs::path parent = fs::absolute(path).parent_path();
+    std::error_code ec;
+    TINYML_CHECK(fs::is_directory(parent, ec), "{}: the folder '{}' does not exist", who, parent.string());
+    return;
+  }
+  TINYML_CHECK(S_ISREG(st.st_mode),
+               "{}: '{}' is {}, not a regular file; a save replaces only regular files (choose another "
+               "name)",
+               who, path, kind_of(st.st_mode));
+}
+
+std::string temp_name_prefix(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / fmt::format(".{}.tmp.{}.", p.filename().string(), ::getpid()))
+      .string();
+}
+
+AtomicFile::AtomicFile(const std::string& path, std::string who) : who_(std::move(who)), target_(path) {
+  check_save_target(path, who_);
+  struct stat old {};
+  const bool exists = ::stat(path.c_str(), &old) == 0;
+  std::error_code ec;
+  if (exists && fs::is_symlink(path, ec)) target_ = fs::canonical(path).string();
+  remove_stale_temps(target_);
+  // Same folder as the target so the rename stays on one filesystem and is atomic. mkostemp
+  // creates the file with O_EXCL: it never opens an existing file or follows a link.
+  std::string name = temp_name_prefix(target_) + "XXXXXX";
+  fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+  TINYML_CHECK(fd_ >= 0, "{}: cannot create a temporary file next to '{}': {}", who_, path,
                std::strerror(errno));
+  temp_ = std::move(name);
+  const mode_t mode = exists ? (old.st_mode & 07777) : (0666 & ~current_umask());
+  if (exists && ::geteuid() == 0) (void)::fchown(fd_, old.st_uid, old.st_gid);
+  TINYML_CHECK(::fchmod(fd_, mode) == 0, "{}: cannot set the mode of '{}': {}", who_, temp_,
+               std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+}
+
+void AtomicFile::write(const uint8_t* data, size_t n) {
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(tmp.fd, bytes.data() + done, bytes.size() - done);
+  while (done < n) {
+    const ssize_t w = ::write(fd_, data + done, n - done);
     if (w < 0 && errno == EINTR) continue;
-    TINYML_CHECK(w > 0, "{}: writing '{}' failed after {} bytes: {}", who, tmp.path, done, std::strerror(errno));
+    TINYML_CHECK(w > 0, "{}: writing '{}' for '{}' failed after {} bytes: {}", who_, temp_, target_,
+                 written_ + done, std::strerror(errno));
     done += static_cast<size_t>(w);
   }
-  // The data must be on disk before the rename makes it visible.
-  TINYML_CHECK(::fsync(tmp.fd) == 0, "{}: fsync of '{}' failed: {}", who, tmp.path, std::strerror(errno));
-  const int fd = std::exchange(tmp.fd, -1);
-  TINYML_CHECK(::close(fd) == 0, "{}: closing '{}' failed: {}", who, tmp.path, std::strerror(errno));
-  TINYML_CHECK(std::rename(tmp.path.c_str(), path.c_str()) == 0, "{}: renaming '{}' to '{}' failed: {}", who,
-               tmp.path, path, std::strerror(errno));
-  tmp.committed = true;
-  // Best effort: persist the rename itself. The file is complete either way.
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  written_ += n;
+}
+
+void AtomicFile::commit() {
+  // The data must be on disk before the rename makes it visible, or a crash could leave an empty
+  // file under the final name.
+  TINYML_CHECK(::fsync(fd_) == 0, "{}: fsync of '{}' failed: {}", who_, temp_, std::strerror(errno));
+  const int fd = std::exchange(fd_, -1);
+  TINYML_CHECK(::close(fd) == 0, "{}: closing '{}' failed: {}", who_, temp_, std::strerror(errno));
+  TINYML_CHECK(std::rename(temp_.c_str(), target_.c_str()) == 0, "{}: renaming '{}' to '{}' failed: {}", who_,
+               temp_, target_, std::strerror(errno));
+  committed_ = true;
+  // Best effort: persist the rename itself. The file is complete either way, so failure is ignored.
+  fs::path dir = fs::path(target_).parent_path();
   if (dir.empty()) dir = ".";
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     (void)::fsync(dfd);
     ::close(dfd);
   }
+}
+
+void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes, const std::string& who) {
+  AtomicFile file(path, who);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
 }
 
 }  // namespace tinyml

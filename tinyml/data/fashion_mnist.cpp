@@ -52,16 +52,21 @@ FashionMNIST::FashionMNIST(const std::string& root, bool train, std::optional<si
   const std::string split = train ? "train" : "t10k";
   const std::string images_path = need_file(root, split + "-images-idx3-ubyte");
   const std::string labels_path = need_file(root, split + "-labels-idx1-ubyte");
-  IdxArray images = read_idx(images_path);
-  IdxArray labels = read_idx(labels_path);
-  TINYML_CHECK(images.dims.size() == 3 && images.dims[1] == kRows && images.dims[2] == kCols,
-               "FashionMNIST: '{}' has dims {}, expected (N, {}, {})", images_path, images.dims, kRows,
-               kCols);
-  TINYML_CHECK(labels.dims.size() == 1, "FashionMNIST: '{}' has dims {}, expected (N)", labels_path,
-               labels.dims);
-  TINYML_CHECK(images.dims[0] == labels.dims[0],
-               "FashionMNIST: {} images in '{}' but {} labels in '{}'; the counts must match", images.dims[0],
-               images_path, labels.dims[0], labels_path);
+  // Both headers are compared before any payload is read: a gzip bomb claiming millions of
+  // images costs nothing when the labels say otherwise.
+  const std::vector<int64_t> image_dims = read_idx_dims(images_path);
+  const std::vector<int64_t> label_dims = read_idx_dims(labels_path);
+  TINYML_CHECK(image_dims.size() == 3 && image_dims[1] == kRows && image_dims[2] == kCols,
+               "FashionMNIST: '{}' has dims {}, expected (N, {}, {})", images_path, image_dims, kRows, kCols);
+  TINYML_CHECK(label_dims.size() == 1, "FashionMNIST: '{}' has dims {}, expected (N)", labels_path,
+               label_dims);
+  TINYML_CHECK(image_dims[0] == label_dims[0],
+               "FashionMNIST: {} images in '{}' but {} labels in '{}'; the counts must match", image_dims[0],
+               images_path, label_dims[0], labels_path);
+  // With a limit only the first `limit` examples are read (and decompressed).
+  const auto head = static_cast<int64_t>(std::min<size_t>(limit.value_or(1), size_t{1} << 62));
+  IdxArray images = limit ? read_idx_head(images_path, head) : read_idx(images_path);
+  IdxArray labels = limit ? read_idx_head(labels_path, head) : read_idx(labels_path);
   for (size_t i = 0; i < labels.data.size(); ++i) {
     TINYML_CHECK(labels.data[i] < kClasses, "FashionMNIST: label {} of '{}' is {}, expected 0..{}", i,
                  labels_path, labels.data[i], kClasses - 1);

@@ -119,9 +119,14 @@ uint32_t be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
 }
 
-// `owned`, when given, holds the same bytes as `b`; its buffer becomes the array's data instead of
-// a copy (the decompressed training images are 47 MB).
-IdxArray parse_raw(std::span<const uint8_t> b, const std::string& src, std::vector<uint8_t>* owned) {
+struct Header {
+  std::vector<int64_t> dims;
+  size_t bytes = 0;   // 4 + 4 × rank
+  int64_t count = 1;  // elements: the product of dims
+};
+
+// Validates the header at the start of `b` (which must hold all of it).
+Header parse_header(std::span<const uint8_t> b, const std::string& src) {
   TINYML_CHECK(b.size() >= 4, "{}: {} bytes is too short for an IDX header (at least 4 bytes)", src,
                b.size());
   TINYML_CHECK(b[0] == 0 && b[1] == 0,
@@ -141,22 +146,32 @@ IdxArray parse_raw(std::span<const uint8_t> b, const std::string& src, std::vect
   const size_t rank = b[3];
   TINYML_CHECK(rank >= 1 && rank <= kMaxRank, "{}: rank {} out of range: expected 1 to {} dims", src, rank,
                kMaxRank);
-  const size_t header = 4 + 4 * rank;
-  TINYML_CHECK(b.size() >= header, "{}: truncated header: rank {} needs {} header bytes, got {}", src, rank,
-               header, b.size());
-  IdxArray a;
-  int64_t count = 1;
+  Header h;
+  h.bytes = 4 + 4 * rank;
+  TINYML_CHECK(b.size() >= h.bytes, "{}: truncated header: rank {} needs {} header bytes, got {}", src, rank,
+               h.bytes, b.size());
   for (size_t d = 0; d < rank; ++d) {
     const int64_t n = be32(b.data() + 4 + 4 * d);
-    a.dims.push_back(n);
+    h.dims.push_back(n);
     TINYML_CHECK(n > 0, "{}: dim {} is 0; every dim must be positive", src, d);
     // Division keeps the running product below the limit, so it can never overflow.
-    TINYML_CHECK(n <= kIdxMaxElements / count,
+    TINYML_CHECK(n <= kIdxMaxElements / h.count,
                  "{}: dims {} (so far) hold more than {} elements, the "
                  "limit for an IDX array",
-                 src, fmt::format("{}", a.dims), kIdxMaxElements);
-    count *= n;
+                 src, fmt::format("{}", h.dims), kIdxMaxElements);
+    h.count *= n;
   }
+  return h;
+}
+
+// `owned`, when given, holds the same bytes as `b`; its buffer becomes the array's data instead of
+// a copy (the decompressed training images are 47 MB).
+IdxArray parse_raw(std::span<const uint8_t> b, const std::string& src, std::vector<uint8_t>* owned) {
+  const Header h = parse_header(b, src);
+  const size_t header = h.bytes;
+  IdxArray a;
+  a.dims = h.dims;
+  const int64_t count = h.count;
   const size_t expected = static_cast<size_t>(count);
   const size_t actual = b.size() - header;
   TINYML_CHECK(actual >= expected, "{}: truncated payload: dims {} need {} bytes, got {}", src,
@@ -188,6 +203,46 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 // A compressed file is never much larger than its content: stop before memory runs out.
 std::vector<uint8_t> read_file(const std::string& path, const std::string& src) {
   return read_file_bytes(path, src, 2 * kMaxDecoded);
+}
+
+struct GzCloser {
+  void operator()(gzFile f) const { gzclose(f); }
+};
+
+// Reads the header and then the first `items` entries along dim 0 of a raw or gzip file, through
+// zlib's gz* reader (which passes a raw file through): only those bytes are read or decompressed.
+// `file_dims`, when given, receives the dims the header states.
+IdxArray read_head(const std::string& path, int64_t items, std::vector<int64_t>* file_dims = nullptr) {
+  const std::string src = fmt::format("read_idx('{}')", path);
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  TINYML_CHECK(f != nullptr, "{}: cannot open the file: {}", src, std::strerror(errno));
+  const auto read = [&](std::vector<uint8_t>& buf, size_t from, size_t n) {
+    buf.resize(from + n);
+    size_t done = 0;
+    while (done < n) {
+      const unsigned piece = static_cast<unsigned>(std::min(n - done, kZChunk));
+      const int got = gzread(f.get(), buf.data() + from + done, piece);
+      int err = Z_OK;
+      const char* msg = gzerror(f.get(), &err);
+      TINYML_CHECK(got >= 0 && (err == Z_OK || err == Z_BUF_ERROR), "{}: gzip: {}", src, msg);
+      if (got == 0) break;
+      done += static_cast<size_t>(got);
+    }
+    buf.resize(from + done);
+  };
+  std::vector<uint8_t> head;
+  read(head, 0, 4);
+  if (head.size() == 4) read(head, 4, 4 * size_t{head[3]});
+  const Header h = parse_header(head, src);
+  if (file_dims != nullptr) *file_dims = h.dims;
+  IdxArray a;
+  a.dims = h.dims;
+  a.dims[0] = std::min(a.dims[0], items);
+  const size_t want = static_cast<size_t>(h.count / h.dims[0] * a.dims[0]);
+  read(a.data, 0, want);
+  TINYML_CHECK(a.data.size() == want, "{}: truncated payload: the first {} of dims {} need {} bytes, got {}",
+               src, a.dims[0], fmt::format("{}", h.dims), want, a.data.size());
+  return a;
 }
 
 void check_array(const IdxArray& a, const char* fn) {
@@ -236,6 +291,17 @@ IdxArray read_idx(const std::string& path) {
   const std::string src = fmt::format("read_idx('{}')", path);
   const std::vector<uint8_t> bytes = read_file(path, src);
   return parse(bytes, src);
+}
+
+std::vector<int64_t> read_idx_dims(const std::string& path) {
+  std::vector<int64_t> dims;
+  (void)read_head(path, /*items=*/0, &dims);
+  return dims;
+}
+
+IdxArray read_idx_head(const std::string& path, int64_t max_items) {
+  TINYML_CHECK(max_items > 0, "read_idx_head('{}'): max_items must be positive, got {}", path, max_items);
+  return read_head(path, max_items);
 }
 
 IdxArray read_idx_bytes(std::span<const uint8_t> bytes) { return parse(bytes, "read_idx_bytes"); }

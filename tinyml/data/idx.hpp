@@ -25,6 +25,15 @@ inline constexpr int64_t kIdxMaxElements = int64_t{1} << 31;
 // count (<= kIdxMaxElements) and the exact payload length; any failure throws tinyml::Error.
 IdxArray read_idx(const std::string& path);
 
+// The dims stated in the header of an IDX file (raw or gzip), validated as read_idx does; only the
+// header is read (and decompressed). Lets a reader compare files before loading any of them.
+std::vector<int64_t> read_idx_dims(const std::string& path);
+
+// The first min(max_items, dims[0]) entries along dim 0 (max_items > 0), with dims[0] set to that
+// count. Reads and decompresses no further than those entries, so a file damaged after them (or a
+// gzip bomb) costs nothing; use read_idx for the whole file with every check.
+IdxArray read_idx_head(const std::string& path, int64_t max_items);
+
 // The same parser on bytes in memory (raw or gzip), for tests and fuzzing.
 IdxArray read_idx_bytes(std::span<const uint8_t> bytes);
 

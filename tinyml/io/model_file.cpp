@@ -14,6 +14,7 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/io/json_limits.hpp"
 #include "tinyml/io/safetensors.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/dropout.hpp"
@@ -237,7 +238,9 @@ struct Reader {
       fail(name, "\"{}\": scale and zero_point must be arrays", what);
     for (const json& s : scales) qp.scale.push_back(parse_scale(s, name));
     for (const json& z : zps) {
-      if (!z.is_number_integer() || z.get<int64_t>() < INT32_MIN || z.get<int64_t>() > INT32_MAX)
+      // Range-checked as the file wrote it: 2^64 - 1 read as int64 is -1, a valid zero point.
+      if (!z.is_number_integer() || (z.is_number_unsigned() && z.get<uint64_t>() > INT32_MAX) ||
+          (!z.is_number_unsigned() && (z.get<int64_t>() < INT32_MIN || z.get<int64_t>() > INT32_MAX)))
         fail(name, "\"{}\": a zero point must be an int32, got {}", what, z.dump());
       qp.zero_point.push_back(static_cast<int32_t>(z.get<int64_t>()));
     }
@@ -387,18 +390,9 @@ std::shared_ptr<nn::Sequential> model_of(const SafetensorsFile& file, const std:
   try {
     // A valid tree nests 4 deep (list, entry, qparams, spec); dump(), used in the error messages
     // below, recurses once per level, so deeper nesting is refused before it can overflow the stack.
-    constexpr int kMaxDepth = 64;
-    int depth = 0;
-    const json::parser_callback_t limit_depth = [&](int, json::parse_event_t ev, json&) {
-      if (ev == json::parse_event_t::array_start || ev == json::parse_event_t::object_start) {
-        TINYML_CHECK(++depth <= kMaxDepth, "{}: '{}' nests arrays and objects more than {} deep", src,
-                     kModulesKey, kMaxDepth);
-      } else if (ev == json::parse_event_t::array_end || ev == json::parse_event_t::object_end) {
-        --depth;
-      }
-      return true;
-    };
-    modules = json::parse(it->second, limit_depth);
+    check_json_limits(it->second, fmt::format("{}: '{}'", src, kModulesKey),
+                      {.max_depth = 64, .max_entries = kMaxModules, .entries = "modules"});
+    modules = json::parse(it->second);
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: '{}' is not valid JSON: {}", src, kModulesKey, e.what()));
   }
@@ -462,6 +456,23 @@ std::shared_ptr<nn::Sequential> load_model(const std::string& path,
 std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
                                                  std::map<std::string, std::string>* metadata) {
   return model_of(read_safetensors_bytes(bytes), "load_model_bytes", metadata);
+}
+
+std::vector<int64_t> layer_sizes(const nn::Module& model) {
+  std::vector<int64_t> sizes;
+  const auto add = [&](int64_t in, int64_t out) {
+    if (sizes.empty()) sizes.push_back(in);
+    sizes.push_back(out);
+  };
+  if (const auto* lin = dynamic_cast<const nn::Linear*>(&model)) add(lin->in_features(), lin->out_features());
+  if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&model)) add(q->in_features(), q->out_features());
+  for (const auto& [name, child] : model.named_children()) {
+    const std::vector<int64_t> inner = layer_sizes(*child);
+    if (inner.empty()) continue;
+    if (sizes.empty()) sizes.push_back(inner.front());
+    sizes.insert(sizes.end(), inner.begin() + 1, inner.end());
+  }
+  return sizes;
 }
 
 bool is_model_file(const std::map<std::string, std::string>& metadata) {

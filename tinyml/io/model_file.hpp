@@ -2,11 +2,13 @@
 // without the code that built it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "tinyml/nn/sequential.hpp"
 
@@ -14,6 +16,9 @@ namespace tinyml::io {
 
 // The metadata key holding the module tree (a JSON array, see save_model).
 inline constexpr const char* kModulesKey = "tinyml.modules";
+// A module tree of more entries than this is refused before any module is built (a model of a few
+// hundred layers is already large; Sequential looks children up by name, so each costs O(children)).
+inline constexpr size_t kMaxModules = 4096;
 
 // Writes `model` atomically (see write_safetensors) with its structure in the metadata, so that
 // load_model can rebuild it:
@@ -46,6 +51,11 @@ std::shared_ptr<nn::Sequential> load_model(const std::string& path,
 // The same reader on a file's bytes in memory (tests and fuzzing); errors name "load_model_bytes".
 std::shared_ptr<nn::Sequential> load_model_bytes(std::span<const uint8_t> bytes,
                                                  std::map<std::string, std::string>* metadata = nullptr);
+
+// The layer sizes of the Linear and QuantizedLinear layers of `model`, depth-first: the first one's
+// input features, then each one's output features ({784, 256, 128, 10} for the reference MLP). Empty
+// when there is none. Commands check a rebuilt model against a dataset with it.
+std::vector<int64_t> layer_sizes(const nn::Module& model);
 
 // True when the file's metadata holds a module tree (a file written by save_model).
 bool is_model_file(const std::map<std::string, std::string>& metadata);

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 
+#include "tinyml/io/safetensors.hpp"
 #include "tinyml/nn/module.hpp"
 
 namespace tinyml::io {
@@ -25,6 +26,13 @@ nn::StateDict load_state_dict_bytes(std::span<const uint8_t> bytes);
 
 // save_state_dict(module.state_dict(), path) with "module": module.type_name() in the metadata.
 void save(const nn::Module& module, const std::string& path);
+
+// Throws unless `file` holds exactly the tensors of `expected` (state_dict name -> shape), naming the
+// first missing, extra or misshapen one. It reads only the header's names and shapes, so a file whose
+// metadata promises a model far larger than its tensors is refused before that model is built.
+// `src` prefixes the message ("model file 'm.safetensors'").
+void check_state_dict_shapes(const SafetensorsFile& file, const std::map<std::string, Shape>& expected,
+                             const std::string& src);
 
 // Loads a file into an existing module, in place. strict: the file's names and shapes must match
 // the module's exactly; a mismatch (a file from another architecture) throws naming the key and

@@ -1,15 +1,10 @@
 #include "tinyml/io/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -18,6 +13,7 @@
 
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/file.hpp"
+#include "tinyml/io/json_limits.hpp"
 
 namespace tinyml::io {
 
@@ -138,35 +134,15 @@ Prepared prepare(const std::vector<TensorRecord>& tensors, const std::map<std::s
   return p;
 }
 
-// Closes a descriptor and removes the temporary file unless the write was committed.
-struct TempFile {
-  std::string path;
-  int fd = -1;
-  bool committed = false;
-  ~TempFile() {
-    if (fd >= 0) ::close(fd);
-    if (!committed) ::unlink(path.c_str());
-  }
-};
-
-void write_all(TempFile& tmp, const uint8_t* data, size_t n, size_t& written, const WriteOptions& options,
-               const std::string& target) {
+void write_all(AtomicFile& out, const uint8_t* data, size_t n, const WriteOptions& options) {
   // Pieces of at most 1 MiB so progress (and an abort from it) can happen part-way through a tensor.
   constexpr size_t kPiece = size_t{1} << 20;
   while (n > 0) {
     const size_t piece = std::min(n, kPiece);
-    size_t done = 0;
-    while (done < piece) {
-      const ssize_t w = ::write(tmp.fd, data + done, piece - done);
-      if (w < 0 && errno == EINTR) continue;
-      TINYML_CHECK(w > 0, "write_safetensors: writing '{}' for '{}' failed after {} bytes: {}", tmp.path,
-                   target, written + done, std::strerror(errno));
-      done += static_cast<size_t>(w);
-    }
+    out.write(data, piece);
     data += piece;
     n -= piece;
-    written += piece;
-    if (options.on_progress) options.on_progress(written);
+    if (options.on_progress) options.on_progress(out.written());
   }
 }
 
@@ -186,38 +162,12 @@ struct Entry {
 constexpr int kMaxJsonDepth = 64;
 
 json parse_header(std::string_view text, const std::string& src) {
-  // nlohmann keeps the last of duplicate keys silently; a callback sees every key, so duplicates
-  // (two tensors of one name) are caught. One set of keys per open object.
-  std::vector<std::set<std::string>> open;
-  int depth = 0;
-  const json::parser_callback_t cb = [&](int, json::parse_event_t ev, json& v) {
-    switch (ev) {
-      case json::parse_event_t::array_start:
-      case json::parse_event_t::object_start:
-        TINYML_CHECK(++depth <= kMaxJsonDepth, "{}: the header nests arrays and objects more than {} deep",
-                     src, kMaxJsonDepth);
-        if (ev == json::parse_event_t::object_start) open.emplace_back();
-        break;
-      case json::parse_event_t::array_end:
-        --depth;
-        break;
-      case json::parse_event_t::object_end:
-        --depth;
-        if (!open.empty()) open.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        const std::string& k = v.get_ref<const std::string&>();
-        TINYML_CHECK(open.empty() || open.back().insert(k).second, "{}: header has the key '{}' twice", src,
-                     k);
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
+  // nlohmann keeps the last of duplicate keys silently, so duplicates (two tensors of one name),
+  // the depth and the entry count are checked by a linear scan first.
+  check_json_limits(text, src + ": the header",
+                    {.max_depth = kMaxJsonDepth, .max_entries = kMaxTensors, .entries = "entries (tensors and __metadata__)"});
   try {
-    return json::parse(text.begin(), text.end(), cb);
+    return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: the header is not valid JSON: {}", src, e.what()));
   }
@@ -377,34 +327,10 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<TensorRecord>& tens
 void write_safetensors(const std::string& path, const std::vector<TensorRecord>& tensors,
                        const std::map<std::string, std::string>& metadata, const WriteOptions& options) {
   const Prepared p = prepare(tensors, metadata, "write_safetensors");
-  // Same folder as the target so the rename stays on one filesystem and is atomic.
-  TempFile tmp{fmt::format("{}.tmp.{}", path, ::getpid())};
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  TINYML_CHECK(tmp.fd >= 0, "write_safetensors: cannot create '{}' (temporary file for '{}'): {}", tmp.path,
-               path, std::strerror(errno));
-  size_t written = 0;
-  write_all(tmp, p.head.data(), p.head.size(), written, options, path);
-  for (size_t i : p.order) {
-    write_all(tmp, tensors[i].bytes.data(), tensors[i].bytes.size(), written, options, path);
-  }
-  // The data must be on disk before the rename makes it visible, or a crash could leave an empty
-  // file under the final name.
-  TINYML_CHECK(::fsync(tmp.fd) == 0, "write_safetensors: fsync of '{}' failed: {}", tmp.path,
-               std::strerror(errno));
-  const int fd = std::exchange(tmp.fd, -1);
-  TINYML_CHECK(::close(fd) == 0, "write_safetensors: closing '{}' failed: {}", tmp.path,
-               std::strerror(errno));
-  TINYML_CHECK(std::rename(tmp.path.c_str(), path.c_str()) == 0,
-               "write_safetensors: renaming '{}' to '{}' failed: {}", tmp.path, path, std::strerror(errno));
-  tmp.committed = true;
-  // Best effort: persist the rename itself. The file is complete either way, so failure is ignored.
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  AtomicFile out(path, "write_safetensors");
+  write_all(out, p.head.data(), p.head.size(), options);
+  for (size_t i : p.order) write_all(out, tensors[i].bytes.data(), tensors[i].bytes.size(), options);
+  out.commit();
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {

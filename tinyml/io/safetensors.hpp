@@ -36,8 +36,12 @@ struct SafetensorsFile {
 size_t dtype_size(std::string_view dtype);
 bool is_known_dtype(std::string_view dtype);
 
-// A header longer than this is refused before it is parsed (the reference implementation's bound).
-inline constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// A header longer than this is refused before it is parsed. The reference implementation allows
+// 100 MB; tinyml's own headers take a few KB, and 16 MiB holds the header of a model of 100k tensors.
+inline constexpr uint64_t kMaxHeaderBytes = uint64_t{16} << 20;
+// A header of more entries than this (tensors, and __metadata__ if present) is refused while it is
+// scanned, before anything is built.
+inline constexpr size_t kMaxTensors = 65536;
 
 struct WriteOptions {
   // Called after each piece written to the temporary file with the running byte count; throwing
@@ -53,9 +57,10 @@ struct WriteOptions {
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorRecord>& tensors,
                                            const std::map<std::string, std::string>& metadata = {});
 
-// Writes atomically: the bytes go to "<path>.tmp.<pid>" in the same folder, are flushed and
-// fsync'ed, then renamed over `path`. On any failure the temporary file is removed, `path` is left
-// as it was, and the error is rethrown.
+// Writes atomically through tinyml::AtomicFile (core/file.hpp): a uniquely named temporary file in
+// the same folder, fsync'ed, then renamed over `path`, which keeps its mode. A target that is not
+// a regular file (a device, FIFO, folder) is refused. On any failure the temporary file is removed,
+// `path` is left as it was, and the error is rethrown.
 void write_safetensors(const std::string& path, const std::vector<TensorRecord>& tensors,
                        const std::map<std::string, std::string>& metadata = {},
                        const WriteOptions& options = {});

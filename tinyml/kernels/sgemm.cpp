@@ -4,10 +4,14 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #include "tinyml/core/error.hpp"
 
@@ -110,8 +114,40 @@ namespace {
 std::atomic<int> g_threads{0};
 }  // namespace
 
+int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+namespace {
+// Starts n - 1 threads that wait until all have started, then joins them: the threads a parallel
+// region needs. A failure (an address-space or process limit) is an error here, instead of
+// libgomp's "Thread creation failed" followed by exit (which then hung in OpenBLAS's exit handler).
+void probe_thread_start(int n) {
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  std::string failure;
+  try {
+    for (int i = 1; i < n; ++i)
+      threads.emplace_back([&go] {
+        while (!go.load()) std::this_thread::yield();
+      });
+  } catch (const std::system_error& e) {
+    failure = e.what();
+  }
+  go.store(true);
+  for (auto& t : threads) t.join();
+  TINYML_CHECK(failure.empty(), "set_num_threads: cannot start {} threads (started {}): {}", n,
+               threads.size() + 1, failure);
+}
+}  // namespace
+
+int resolve_thread_count(int n) {
+  TINYML_CHECK(n <= kMaxThreads, "set_num_threads: {} threads is above the limit of {} (this machine has {})", n,
+               kMaxThreads, hardware_threads());
+  return n <= 0 ? hardware_threads() : std::min(n, hardware_threads());
+}
+
 void set_num_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n = resolve_thread_count(n);
+  probe_thread_start(n);
   g_threads.store(n, std::memory_order_relaxed);
   openblas_set_num_threads(n);  // process-wide
   apply_thread_request();

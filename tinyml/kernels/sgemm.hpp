@@ -32,8 +32,17 @@ const char* to_string(SgemmBackend b);
 // True when OpenBLAS runs AVX2-era kernels on a CPU with AVX-512.
 bool narrow_openblas();
 
-// Threads used by the kernels (OpenBLAS and oneDNN). n <= 0 means "all cores". Applies to every
-// thread of the process, including threads started later.
+// More kernel threads than this is refused (more than the hardware threads is never used anyway).
+inline constexpr int kMaxThreads = 1024;
+// std::thread::hardware_concurrency(), at least 1.
+int hardware_threads();
+// The count set_num_threads(n) uses: n <= 0 means all hardware threads; n is at most the
+// hardware threads (more would only contend, and cost memory per thread); above kMaxThreads it
+// throws tinyml::Error naming the limit.
+int resolve_thread_count(int n);
+// Threads used by the kernels (OpenBLAS and oneDNN), resolved as above. Applies to every thread of
+// the process, including threads started later. The threads are started once first: if they
+// cannot be (a memory or process limit), it throws tinyml::Error and keeps the previous count.
 void set_num_threads(int n);
 // Makes the calling thread's OpenMP count what set_num_threads asked for (nothing if it was never
 // called). The kernels call it before entering oneDNN; OpenMP keeps the count per thread.

@@ -169,7 +169,8 @@ const char* to_string(QDtype dtype) {
 
 int64_t packed_row_bytes(int64_t row_length) {
   TINYML_CHECK(row_length >= 0, "packed_row_bytes: negative row length {}", row_length);
-  return (row_length + 1) / 2;
+  // Not (L + 1) / 2, which overflows for L = INT64_MAX (a length read from a file).
+  return row_length / 2 + row_length % 2;
 }
 
 std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_length, bool is_signed) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "tinyml/autograd/grad_mode.hpp"
@@ -20,10 +21,16 @@ double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer
     optimizer.zero_grad();
     const Tensor logits = model(batch.data);
     const Tensor l = loss(logits, batch.target);
+    const float value = l.item();
+    // Checked before the step: a NaN loss turns every weight it reaches into NaN.
+    TINYML_CHECK(std::isfinite(value),
+                 "train_epoch: the loss is {} at step {} of {}; training stopped (a learning rate too "
+                 "high for the data, or non-finite inputs)",
+                 value, step + 1, steps);
     l.backward();
     optimizer.step();
     const auto b = static_cast<size_t>(batch.data.size(0));
-    total += static_cast<double>(l.item()) * static_cast<double>(b);
+    total += static_cast<double>(value) * static_cast<double>(b);
     seen += b;
     ++step;
     if (progress) progress(step, steps, total / static_cast<double>(seen));
@@ -53,6 +60,11 @@ void count_correct(const Tensor& logits, const data::Batch& b, EvalResult& r) {
   const float* p = logits.data();
   for (int64_t i = 0; i < logits.size(0); ++i) {
     const float* row = p + i * classes;
+    // A row with NaN or Inf has no meaningful argmax: it counts as wrong, and is reported.
+    if (!std::all_of(row, row + classes, [](float v) { return std::isfinite(v); })) {
+      ++r.non_finite;
+      continue;
+    }
     const int64_t best = std::max_element(row, row + classes) - row;
     if (static_cast<float>(best) == target[static_cast<size_t>(i)]) ++r.correct;
   }

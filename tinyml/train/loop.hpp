@@ -22,7 +22,7 @@ using Progress = std::function<void(size_t step, size_t steps, double mean_loss)
 // One pass over `loader`: zero_grad, forward, loss, backward, step per batch. Returns the mean
 // loss over the examples of the pass (batches weighted by their size). The model is put in
 // training mode. `progress`, when set, is called after every step. Throws tinyml::Error when
-// the loader gives no batch.
+// the loader gives no batch, and when a loss is not finite (naming the step, before its update).
 double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
                    const LossFn& loss, const Progress& progress = {});
 
@@ -30,6 +30,7 @@ struct EvalResult {
   double accuracy = 0.0;  // fraction of the examples whose argmax logit is the target class
   size_t correct = 0;
   size_t n = 0;
+  size_t non_finite = 0;  // examples whose outputs hold NaN or Inf (counted as wrong)
   // Forward time only: batches are prepared before the clock starts, after one untimed warm-up forward.
   double ms_per_1000 = 0.0;
 };

@@ -39,6 +39,12 @@ LoadedModel load_model_file(const std::string& path) {
   // rebuilds itself.
   if (io::is_model_file(file.metadata)) {
     out.model = io::load_model(path);
+    // Commands check the layers against the dataset, not the metadata's word for them.
+    const std::vector<int64_t> sizes = io::layer_sizes(*out.model);
+    TINYML_CHECK(out.arch.empty() || out.arch == sizes,
+                 "model file '{}': its metadata says arch {} but its layers are {}", path, arch,
+                 sizes.empty() ? std::string("none") : arch_string(sizes));
+    out.arch = sizes;
     return out;
   }
   // A plain state dict of an MLP: the architecture comes from the "arch" metadata.
@@ -51,6 +57,14 @@ LoadedModel load_model_file(const std::string& path) {
   const std::string activation = get("activation");
   TINYML_CHECK(activation.empty() || activation == "relu",
                "model file '{}': activation '{}' is not supported (only relu)", path, activation);
+  // The tensors must be the arch's before the model is built: a 19 KB file claiming
+  // 2-16384-16384-3 used to allocate 1 GB before its shapes were compared.
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i + 1 < out.arch.size(); ++i) {
+    shapes[fmt::format("{}.weight", 2 * i)] = {out.arch[i + 1], out.arch[i]};
+    shapes[fmt::format("{}.bias", 2 * i)] = {out.arch[i + 1]};
+  }
+  io::check_state_dict_shapes(file, shapes, fmt::format("model file '{}' (arch {})", path, arch));
   Generator gen(0);  // the weights are overwritten by the file; the seed is irrelevant
   auto model = make_mlp(out.arch, gen);
   io::load(*model, path, /*strict=*/true);

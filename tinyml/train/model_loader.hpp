@@ -15,7 +15,9 @@ namespace tinyml::train {
 // A model rebuilt from a file.
 struct LoadedModel {
   std::shared_ptr<nn::Module> model;
-  std::vector<int64_t> arch;                    // layer sizes from the metadata; empty if it has none
+  // The layer sizes of the rebuilt model (io::layer_sizes; a metadata "arch" that disagrees is an
+  // error); empty when the model has no Linear layer.
+  std::vector<int64_t> arch;
   std::string dataset;                          // the dataset it was trained on ("" if unknown)
   std::map<std::string, std::string> metadata;  // the file's __metadata__
 };
