@@ -113,6 +113,12 @@ mount -t proc proc "$ROOT/proc" && MOUNTS+=("$ROOT/proc")
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts" && MOUNTS+=("$ROOT/dev/pts")
 
 in_root() {  # runs a command line in the root with a clean environment, as a fresh login would
+  # In the background and waited for: bash runs a trap (Ctrl-C, a CI time-out) only between
+  # commands, and `wait` is one it interrupts, so the clean-up stops the root's processes at once.
+  chroot_cmd "$1" &
+  wait $!
+}
+chroot_cmd() {
   chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" TINYML_FUZZ_SECONDS="${TINYML_FUZZ_SECONDS:-}" \
     ${OPENBLAS_CORETYPE:+OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE} \
