@@ -19,6 +19,7 @@
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/dropout.hpp"
 #include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/sequential.hpp"
 #include "tinyml/quant/quantize_model.hpp"

@@ -13,6 +13,7 @@
 #include "tinyml/io/onnx_graph.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/flatten.hpp"
+#include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 
 namespace tinyml::io {
