@@ -264,6 +264,7 @@ void row_sums_s8(int64_t M, int64_t K, const int8_t* A, int64_t lda, int32_t* ou
 }
 
 void col_sums_s8(int64_t K, int64_t N, const int8_t* B, int64_t ldb, bool trans_b, int32_t* out) {
+  // BEGIN SOLUTION 09: col_sums_s8: check the arguments, then out[j] = sum_k op(B)[k][j]
   constexpr const char* fn = "col_sums_s8";
   TINYML_CHECK(K >= 0 && N >= 0, "{}: negative dimension K={} N={}", fn, K, N);
   TINYML_CHECK(K <= kQgemmMaxK_s8s8, "{}: K={} exceeds {}, past which an int32 sum can overflow", fn, K,
@@ -284,6 +285,7 @@ void col_sums_s8(int64_t K, int64_t N, const int8_t* B, int64_t ldb, bool trans_
     for (int64_t k = 0; k < K; ++k)
       for (int64_t j = 0; j < N; ++j) out[j] += B[k * ldb + j];
   }
+  // END SOLUTION
 }
 
 void zero_point_correct(int64_t M, int64_t N, int64_t K, int32_t za, std::span<const int32_t> zb,

@@ -222,6 +222,7 @@ std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, 
 
 void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length, bool is_signed,
                        uint8_t* out) {
+  // BEGIN SOLUTION 07: unpack_int4_bytes: unpack_int4 into one byte per value (may call unpack_int4)
   constexpr const char* fn = "unpack_int4_bytes";
   TINYML_CHECK(numel >= 0, "{}: negative numel {}", fn, numel);
   if (numel == 0) return;
@@ -245,6 +246,7 @@ void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t ro
     }
     if (row_length % 2 == 1) o[row_length - 1] = static_cast<uint8_t>(((b[pairs] & 0xF) ^ flip) - flip);
   }
+  // END SOLUTION
 }
 
 // ---- QTensor ----
