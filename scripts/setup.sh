@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--sanitize" ]]; then
 fi
 
 PACKAGES=(build-essential cmake pkg-config libopenblas-dev libdnnl-dev libfmt-dev libgtest-dev libgmock-dev
-          libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist doxygen)
+          libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist doxygen graphviz)
 # The sanitizer build: clang-14; its ASan/UBSan/libFuzzer runtimes (libclang-rt, only recommended
 # by clang, so named here); libomp, the OpenMP runtime clang's -fopenmp links; llvm-symbolizer
 # (in llvm-14) for file:line in reports.
