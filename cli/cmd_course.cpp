@@ -150,7 +150,7 @@ void register_course(CLI::App& app) {
 
   CLI::App* test =
       course->add_subcommand("test", "Build and run one module's tests in this tree, with their failures");
-  test->add_option("module", o->module, "Module: its number (8 or 08) or its folder (08_qat_and_precision)")
+  test->add_option("module", o->module, "Module: its number (9 or 09) or its folder (09_qat_and_precision)")
       ->required();
   test->add_flag("--verbose,-v", o->verbose, "Show the build's and ctest's whole output");
   add_build_options(test, o);

@@ -98,7 +98,7 @@ std::string assignment_next_steps();
 
 // A removed region's code, for the leak check.
 struct RemovedRegion {
-  std::string where;  // "tinyml/quant/qtensor.cpp:199 (07: unpack_int4: ...)"
+  std::string where;  // "tinyml/quant/qtensor.cpp:199 (08: unpack_int4: ...)"
   std::string code;   // the lines between its markers
 };
 
@@ -136,8 +136,8 @@ struct ModuleInfo {
 // modules/NN_topic folders of a course tree, in order.
 std::vector<ModuleInfo> list_modules(const fs::path& root);
 
-// The module a command line names: its number in decimal with or without the leading zero ("8",
-// "08"), or its folder ("08_qat_and_precision", also as "modules/08_qat_and_precision/"). Anything
+// The module a command line names: its number in decimal with or without the leading zero ("9",
+// "09"), or its folder ("09_qat_and_precision", also as "modules/09_qat_and_precision/"). Anything
 // else, or a module the course does not have, throws a CourseError listing the modules.
 ModuleInfo find_module(std::string_view arg, const std::vector<ModuleInfo>& modules);
 

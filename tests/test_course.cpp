@@ -161,24 +161,26 @@ TEST(CourseRegions, ParseModuleList) {
 }
 
 TEST(CourseModules, ANumberWithOrWithoutItsZeroOrTheFolderNamesAModule) {
-  // The lessons print `tinyml course test 08`: a leading zero is decimal, never octal.
+  // The lessons print `tinyml course test 08` and `09`: a leading zero is decimal, never octal.
   const std::vector<ModuleInfo> modules = list_modules(kSource);
-  for (const char* arg : {"8", "08", "08_qat_and_precision", "modules/08_qat_and_precision/"})
-    EXPECT_EQ(find_module(arg, modules).number, 8) << arg;
-  EXPECT_EQ(find_module("09", modules).number, 9);
+  for (const char* arg : {"9", "09", "09_qat_and_precision", "modules/09_qat_and_precision/"})
+    EXPECT_EQ(find_module(arg, modules).number, 9) << arg;
+  EXPECT_EQ(find_module("08", modules).number, 8);
+  EXPECT_EQ(find_module("8", modules).name, "08_quantization");
+  EXPECT_EQ(find_module("10", modules).name, "10_integer_kernels");
   EXPECT_EQ(find_module("1", modules).name, "01_tensor");
-  for (const char* bad : {"010", "8x", "", "0", "00", "100", "99", "qat", "-1", "+8", " 8", "08_qat", "0x8"}) {
+  for (const char* bad : {"010", "9x", "", "0", "00", "100", "99", "qat", "-1", "+9", " 9", "09_qat", "0x9"}) {
     const std::string e = error_of([&] { find_module(bad, modules); });
     EXPECT_THAT(e, HasSubstr("is not a module of this course")) << bad;
-    EXPECT_THAT(e, HasSubstr("08_qat_and_precision")) << bad << ": the error lists the modules";
+    EXPECT_THAT(e, HasSubstr("09_qat_and_precision")) << bad << ": the error lists the modules";
   }
 }
 
 TEST(CourseModules, TestBuildsTheStepTestsAndTheMilestone) {
-  const ModuleInfo m = find_module("08", list_modules(kSource));
-  EXPECT_EQ(module_targets(m), (std::vector<std::string>{"course_module_08", "milestone_08_qat_and_precision"}));
+  const ModuleInfo m = find_module("09", list_modules(kSource));
+  EXPECT_EQ(module_targets(m), (std::vector<std::string>{"course_module_09", "milestone_09_qat_and_precision"}));
   // The lessons and the guide name the milestone's target, which the build defines.
-  EXPECT_THAT(read(m.dir / "README.md"), HasSubstr("milestone_08_qat_and_precision"));
+  EXPECT_THAT(read(m.dir / "README.md"), HasSubstr("milestone_09_qat_and_precision"));
   EXPECT_THAT(read(kSource / "docs" / "course.md"), HasSubstr("milestone_NN_topic"));
 }
 
@@ -576,7 +578,7 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
   fs::remove_all(dest);
 
   // Solution lines unique to their region: present nowhere else in the project (lines of the
-  // regions that stay, those of modules 01, 08 and 09, count as elsewhere).
+  // regions that stay, those of modules 01, 09 and 10, count as elsewhere).
   std::map<std::string, int> outside;  // trimmed line → occurrences outside the removed regions
   std::vector<std::pair<std::string, std::vector<std::string>>> regions;  // "file:line" → its distinctive lines
   for (const fs::path& rel : project_files(kSource, {})) {

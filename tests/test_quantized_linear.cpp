@@ -60,7 +60,7 @@ Reference integer_reference(const QTensor& qx, const QTensor& qw, const std::vec
               std::vector<double>(static_cast<size_t>(M * N))};
   const auto channel = [&](int64_t j) { return static_cast<size_t>(qw.qparams().per_channel() ? j : 0); };
   // The centred values q − z, a row of x and a row of the weight at a time, then one inner
-  // product per output (the int8 GEMM's own reference is module 09's to write).
+  // product per output (the int8 GEMM's own reference is module 10's to write).
   std::vector<int64_t> xc(xv.size()), wc(wv.size());
   std::transform(xv.begin(), xv.end(), xc.begin(), [&](int32_t q) { return int64_t{q} - zx; });
   for (size_t t = 0; t < wv.size(); ++t)

@@ -1,4 +1,4 @@
-// The code of modules/07_quantization/README.md, verbatim (tests/test_course.cpp checks it still matches).
+// The code of modules/08_quantization/README.md, verbatim (tests/test_course.cpp checks it still matches).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -11,7 +11,7 @@
 
 using namespace tinyml;
 
-TEST(Snippets07, QTensor) {
+TEST(Snippets08, QTensor) {
   quant::QParams qp = quant::choose_qparams(-0.7f, 2.3f, quant::QuantSpec::int8_affine());
   // qp.scale[0] = 3.0 / 255, qp.zero_point[0] = 59
   quant::QTensor q = quant::QTensor::quantize(Tensor({-0.7f, 0.0f, 1.0f, 2.3f}), qp);
@@ -24,7 +24,7 @@ TEST(Snippets07, QTensor) {
   EXPECT_EQ(bytes, 12u);
 }
 
-TEST(Snippets07, QuantizeModel) {
+TEST(Snippets08, QuantizeModel) {
   Generator gen(0);
   auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 256, true, gen),
                                                 std::make_shared<nn::ReLU>(),
