@@ -15,21 +15,62 @@ namespace tinyml::course {
 
 namespace {
 
-constexpr size_t kGram = 8;         // tokens per shingle
-constexpr size_t kMinTokens = 24;   // shorter regions are not compared
+constexpr size_t kGram = 8;        // tokens per shingle
+constexpr size_t kMinTokens = 24;  // shorter regions are not compared
 
 bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // Words that keep their identity: the structure of the code, not its names.
 const std::set<std::string, std::less<>>& keywords() {
-  static const std::set<std::string, std::less<>> k = {
-      "auto",      "bool",     "break",       "case",   "catch",        "char",    "const",     "constexpr",
-      "continue",  "default",  "delete",      "do",     "double",       "else",    "false",     "float",
-      "for",       "if",       "int",         "long",   "new",          "nullptr", "operator",  "return",
-      "short",     "signed",   "sizeof",      "static", "static_cast",  "switch",  "template",  "this",
-      "throw",     "true",     "try",         "unsigned", "reinterpret_cast", "void", "while",  "std",
-      "size_t",    "int8_t",   "uint8_t",     "int32_t", "int64_t",     "uint32_t", "uint64_t", "int16_t"};
+  static const std::set<std::string, std::less<>> k = {"auto",
+                                                       "bool",
+                                                       "break",
+                                                       "case",
+                                                       "catch",
+                                                       "char",
+                                                       "const",
+                                                       "constexpr",
+                                                       "continue",
+                                                       "default",
+                                                       "delete",
+                                                       "do",
+                                                       "double",
+                                                       "else",
+                                                       "false",
+                                                       "float",
+                                                       "for",
+                                                       "if",
+                                                       "int",
+                                                       "long",
+                                                       "new",
+                                                       "nullptr",
+                                                       "operator",
+                                                       "return",
+                                                       "short",
+                                                       "signed",
+                                                       "sizeof",
+                                                       "static",
+                                                       "static_cast",
+                                                       "switch",
+                                                       "template",
+                                                       "this",
+                                                       "throw",
+                                                       "true",
+                                                       "try",
+                                                       "unsigned",
+                                                       "reinterpret_cast",
+                                                       "void",
+                                                       "while",
+                                                       "std",
+                                                       "size_t",
+                                                       "int8_t",
+                                                       "uint8_t",
+                                                       "int32_t",
+                                                       "int64_t",
+                                                       "uint32_t",
+                                                       "uint64_t",
+                                                       "int16_t"};
   return k;
 }
 
@@ -81,13 +122,15 @@ std::vector<size_t> shingles(const std::vector<std::string>& t) {
 }
 
 size_t line_of(std::string_view text, size_t offset) {
-  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 + static_cast<size_t>(
+                 std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 }  // namespace
 
 std::vector<Leak> find_leaks(const std::vector<RemovedRegion>& removed,
-                             const std::vector<std::pair<std::string, std::string>>& files, double threshold) {
+                             const std::vector<std::pair<std::string, std::string>>& files,
+                             double threshold) {
   std::vector<std::vector<size_t>> region_grams;
   for (const RemovedRegion& r : removed) {
     const std::vector<std::string> t = tokens(mask_code(r.code));

@@ -1,7 +1,7 @@
 // DOT output: a tensor's autograd graph (ops, shapes, gradients) and a model's layers (shapes, bits).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fmt/format.h>
 
 #include <memory>
 #include <regex>
@@ -25,7 +25,8 @@ namespace {
 
 int count(const std::string& text, const std::string& pattern) {
   const std::regex re(pattern);
-  return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
+  return static_cast<int>(
+      std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
 }
 
 }  // namespace
@@ -45,7 +46,7 @@ TEST(AutogradDot, DrawsTensorsOpsAndEdgesOfAnExpression) {
   EXPECT_THAT(dot, HasSubstr(R"x(label="a\n[2] [1, 2]")x"));
   EXPECT_THAT(dot, HasSubstr(R"x(label="MulBackward0")x"));
   EXPECT_THAT(dot, HasSubstr(R"x(label="SumBackward0")x"));
-  EXPECT_THAT(dot, HasSubstr("op0 -> t0;"));  // the sum produced y
+  EXPECT_THAT(dot, HasSubstr("op0 -> t0;"));    // the sum produced y
   EXPECT_THAT(dot, Not(HasSubstr("\\ngrad")));  // nothing computed yet
 }
 
@@ -84,9 +85,11 @@ TEST(ModelDot, LayersWithShapesAndStorageInOrder) {
   const std::string dot = io::model_to_dot(model, 5);
   EXPECT_EQ(dot.rfind("digraph model {", 0), 0u);
   EXPECT_THAT(dot, HasSubstr(R"x(input [label="input\n(5, 4)"];)x"));
-  EXPECT_THAT(dot, HasSubstr(R"x(l0 [label="0: Linear\n(5, 4) -> (5, 3)\nfp32, 15 parameters"];)x"));  // 4·3 + 3
+  EXPECT_THAT(dot,
+              HasSubstr(R"x(l0 [label="0: Linear\n(5, 4) -> (5, 3)\nfp32, 15 parameters"];)x"));  // 4·3 + 3
   EXPECT_THAT(dot, HasSubstr(R"x(l1 [label="1: ReLU\n(5, 3) -> (5, 3)\nno parameters"];)x"));
-  EXPECT_THAT(dot, HasSubstr(R"x(l2 [label="2: Linear\n(5, 3) -> (5, 2)\nfp32, 8 parameters"];)x"));  // 3·2 + 2
+  EXPECT_THAT(dot,
+              HasSubstr(R"x(l2 [label="2: Linear\n(5, 3) -> (5, 2)\nfp32, 8 parameters"];)x"));  // 3·2 + 2
   for (const char* edge : {"input -> l0;", "l0 -> l1;", "l1 -> l2;", "l2 -> output;"})
     EXPECT_THAT(dot, HasSubstr(edge));
   EXPECT_THAT(dot, HasSubstr(R"x(output [label="output\n(5, 2)"];)x"));
@@ -108,8 +111,9 @@ TEST(ModelDot, QuantizedLayersShowTheirBitsAndBytes) {
   const auto* q = dynamic_cast<const quant::QuantizedLinear*>(model.named_children()[0].second.get());
   ASSERT_NE(q, nullptr);
   const std::string dot = io::model_to_dot(model);
-  EXPECT_THAT(dot, HasSubstr(fmt::format(R"x(0: QuantizedLinear\n(1, 8) -> (1, 6)\nint4 symmetric per-channel, )x"
-                                         R"x(weight-only\n{} bytes (fp32: 216))x",
-                                         q->memory_usage().total())));  // (6·8 + 6)·4
+  EXPECT_THAT(dot,
+              HasSubstr(fmt::format(R"x(0: QuantizedLinear\n(1, 8) -> (1, 6)\nint4 symmetric per-channel, )x"
+                                    R"x(weight-only\n{} bytes (fp32: 216))x",
+                                    q->memory_usage().total())));  // (6·8 + 6)·4
   EXPECT_THAT(dot, HasSubstr(R"x(2: Linear\n(1, 6) -> (1, 2)\nfp32, 14 parameters)x"));
 }

@@ -86,8 +86,9 @@ std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, 
       if (first) stack.push_back(in);
     }
   }
-  return fmt::format("digraph autograd {{\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n{}{}}}\n",
-                     nodes, edges);
+  return fmt::format(
+      "digraph autograd {{\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n{}{}}}\n", nodes,
+      edges);
 }
 
 }  // namespace tinyml::autograd

@@ -25,7 +25,7 @@ struct Writer {
   int64_t batch = 1;
   int64_t width = 0;  // features of the activation flowing into the next layer
   std::string text;
-  std::string last;   // id of the box the next layer's edge starts from
+  std::string last;  // id of the box the next layer's edge starts from
   int count = 0;
 
   // (in, out) features of a linear layer, or nothing.
@@ -49,7 +49,8 @@ struct Writer {
       return fmt::format("int{} {} {}, {}\\n{} bytes (fp32: {})", s.bits,
                          s.scheme == quant::Scheme::Symmetric ? "symmetric" : "affine",
                          s.granularity == quant::Granularity::PerChannel ? "per-channel" : "per-tensor",
-                         quant::to_string(q->mode()), q->memory_usage().total(), q->memory_usage().fp32_bytes);
+                         quant::to_string(q->mode()), q->memory_usage().total(),
+                         q->memory_usage().fp32_bytes);
     }
     int64_t params = 0;
     for (const Tensor& p : m.parameters()) params += p.numel();
@@ -100,16 +101,21 @@ std::string model_to_dot(nn::Module& model, int64_t batch) {
   Writer w;
   w.batch = batch;
   w.width = first_width(model);
-  TINYML_CHECK(w.width > 0, "model_to_dot: the model ({}) has no Linear or QuantizedLinear layer to take the "
-               "input width from", model.type_name());
-  w.text = fmt::format("digraph model {{\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
-                       "  input [label=\"input\\n({}, {})\"];\n", batch, w.width);
+  TINYML_CHECK(w.width > 0,
+               "model_to_dot: the model ({}) has no Linear or QuantizedLinear layer to take the "
+               "input width from",
+               model.type_name());
+  w.text = fmt::format(
+      "digraph model {{\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
+      "  input [label=\"input\\n({}, {})\"];\n",
+      batch, w.width);
   w.last = "input";
   if (model.named_children().empty())
     w.layer(model.type_name(), model, "  ");
   else
     w.walk("", model, "  ");
-  w.text += fmt::format("  output [label=\"output\\n({}, {})\"];\n  {} -> output;\n}}\n", batch, w.width, w.last);
+  w.text +=
+      fmt::format("  output [label=\"output\\n({}, {})\"];\n  {} -> output;\n}}\n", batch, w.width, w.last);
   return w.text;
 }
 
