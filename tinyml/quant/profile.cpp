@@ -20,13 +20,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t rows_of(const Shape& s) {
+// Rows of a (…, features) shape, and elements of a shape: for flops_of and profile.
+[[maybe_unused]] int64_t rows_of(const Shape& s) {
   int64_t rows = 1;
   for (size_t d = 0; d + 1 < s.size(); ++d) rows *= s[d];
   return rows;
 }
 
-size_t numel_of(const Shape& s) {
+[[maybe_unused]] size_t numel_of(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return static_cast<size_t>(n);
@@ -143,13 +144,14 @@ ModelProfile profile(nn::Module& model, const Tensor& input, int runs) {
   NoGradGuard no_grad;
   Hooks hooks;
   std::vector<Clock::time_point> started(leaves.size());
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    p.layers[i].name = leaves[i].first;
+    p.layers[i].type = leaves[i].second->type_name();
+    storage_of(*leaves[i].second, p.layers[i]);
+  }
   // BEGIN SOLUTION 07: profile: a pre-hook starts each leaf's clock, a hook stops it and records the output
   for (size_t i = 0; i < leaves.size(); ++i) {
     nn::Module& m = *leaves[i].second;
-    LayerProfile& l = p.layers[i];
-    l.name = leaves[i].first;
-    l.type = m.type_name();
-    storage_of(m, l);
     hooks.handles.push_back(m.register_forward_pre_hook([&, i](nn::Module&, const Tensor& x) {
       p.layers[i].input_shape = x.shape();
       started[i] = Clock::now();
