@@ -69,7 +69,14 @@ void run_make_assignment(const CourseOptions& o) {
 
 void run_test(const CourseOptions& o) {
   const RunOptions ro = run_options(o, /*echo=*/o.verbose);
-  const ModuleResult m = test_module(ro, find_module(o.module, list_modules(ro.root)).number);
+  int number = 0;
+  try {
+    number = find_module(o.module, list_modules(ro.root)).number;
+  } catch (const CourseError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    throw CLI::RuntimeError(2);  // a bad command line, like CLI11's own errors
+  }
+  const ModuleResult m = test_module(ro, number);
   fmt::print("\nmodule {:02} {}: {}/{} tests passed\n", m.module.number, m.module.title, m.passed, m.total);
   for (const TestResult& t : m.tests)
     if (t.status != TestStatus::Passed)
