@@ -23,6 +23,7 @@ void register_precision(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_export(CLI::App& app);
 void register_import(CLI::App& app);
+void register_profile(CLI::App& app);
 
 // Exactly one subcommand, each of the above: the whole `tinyml` command line, which main() and
 // the command-line fuzz target (tests/fuzz/fuzz_cli.cpp) both parse.
@@ -39,6 +40,7 @@ inline void register_all(CLI::App& app) {
   register_demo(app);
   register_export(app);
   register_import(app);
+  register_profile(app);
 }
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name

@@ -22,8 +22,10 @@ struct CourseOptions {
   std::string dir;
   std::string modules = "all";
   std::string source;
-  int module = 0;
+  std::string module;
   std::string build_dir = "build";
+  bool verbose = false;
+  double fail_under = 0.0;
   bool no_build = false;
   int jobs = 0;
   bool json = false;
@@ -58,15 +60,23 @@ void run_make_assignment(const CourseOptions& o) {
              r.replaced.empty() ? "none: no region belongs to the selected modules" : counts(r.replaced));
   if (!r.kept.empty())
     fmt::print("kept {} regions of unselected modules ({})\n", r.kept.size(), counts(r.kept));
-  fmt::print(
-      "\nnext, in the copy:\n"
-      "  cmake -S . -B build && cmake --build build -j --target tinyml_cli course_modules\n"
-      "  ./build/bin/tinyml course list\n");
+  if (!r.skipped.empty()) {
+    fmt::print("left out {} build trees and build products:\n", r.skipped.size());
+    for (const std::string& s : r.skipped) fmt::print("  {}\n", s);
+  }
+  fmt::print("\nnext, in the copy:\n{}", assignment_next_steps());
 }
 
 void run_test(const CourseOptions& o) {
-  const RunOptions ro = run_options(o, /*echo=*/true);
-  const ModuleResult m = test_module(ro, o.module);
+  const RunOptions ro = run_options(o, /*echo=*/o.verbose);
+  int number = 0;
+  try {
+    number = find_module(o.module, list_modules(ro.root)).number;
+  } catch (const CourseError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    throw CLI::RuntimeError(2);  // a bad command line, like CLI11's own errors
+  }
+  const ModuleResult m = test_module(ro, number);
   fmt::print("\nmodule {:02} {}: {}/{} tests passed\n", m.module.number, m.module.title, m.passed, m.total);
   for (const TestResult& t : m.tests)
     if (t.status != TestStatus::Passed)
@@ -74,8 +84,10 @@ void run_test(const CourseOptions& o) {
   if (m.total == 0) fmt::print("  {}\n", m.first_failure_reason);
   if (m.complete()) {
     fmt::print(
-        "\nAll of module {:02} passes. The milestone is unlocked: see {}/README.md, section Milestone.\n",
-        m.module.number, fs::relative(m.module.dir, ro.root).string());
+        "\nAll of module {:02} passes. The milestone is unlocked: run {}/bin/{} (see {}/README.md, "
+        "section Milestone).\n",
+        m.module.number, fs::relative(resolve_build_dir(ro), ro.root).string(), module_targets(m.module)[1],
+        fs::relative(m.module.dir, ro.root).string());
   } else {
     throw CLI::RuntimeError(1);  // a failing module is a failing command, for scripts
   }
@@ -87,6 +99,7 @@ void run_grade(const CourseOptions& o) {
     fmt::print("{}\n", to_json(r).dump(2));
   else
     fmt::print("{}", format_table(r));
+  if (const int status = grade_exit_status(r, o.fail_under); status != 0) throw CLI::RuntimeError(status);
 }
 
 void run_list(const CourseOptions& o) {
@@ -144,7 +157,9 @@ void register_course(CLI::App& app) {
 
   CLI::App* test =
       course->add_subcommand("test", "Build and run one module's tests in this tree, with their failures");
-  test->add_option("module", o->module, "Module number, e.g. 02")->required()->check(CLI::Range(1, 99));
+  test->add_option("module", o->module, "Module: its number (9 or 09) or its folder (09_qat_and_precision)")
+      ->required();
+  test->add_flag("--verbose,-v", o->verbose, "Show the build's and ctest's whole output");
   add_build_options(test, o);
   test->callback([o] { run_test(*o); });
 
@@ -152,6 +167,11 @@ void register_course(CLI::App& app) {
       course->add_subcommand("grade", "Build and run every module's tests and print the grades");
   grade_cmd->add_flag("--json", o->json,
                       "Print the report as JSON (per module: passed/total, points, each test)");
+  grade_cmd->add_option("--fail-under", o->fail_under,
+                        "Exit with status 1 when the total is below P percent (it also does when the "
+                        "build fails or no test passes)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   add_build_options(grade_cmd, o);
   grade_cmd->callback([o] { run_grade(*o); });
 

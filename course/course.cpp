@@ -473,8 +473,32 @@ std::set<int> parse_module_list(std::string_view spec) {
 
 // ---------------------------------------------------------------- student copies
 
-std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, bool* from_git) {
-  std::vector<fs::path> files;
+namespace {
+
+// Object files and archives: build products (a libtinyml.a holds every solution's machine code).
+bool is_build_product(const fs::path& p) {
+  static const std::set<std::string> exts = {".o", ".obj", ".a", ".lib", ".so", ".dylib", ".dll", ".pch", ".gch"};
+  const std::string name = p.filename().string();
+  return exts.count(p.extension().string()) > 0 || name.find(".so.") != std::string::npos;
+}
+
+// The build tree (a folder below root holding CMakeCache.txt) that `rel` lies in, or "".
+std::string build_tree_of(const fs::path& root, const fs::path& rel, std::map<fs::path, bool>& cache) {
+  fs::path dir;
+  for (auto it = rel.begin(); std::next(it) != rel.end() && it != rel.end(); ++it) {
+    dir /= *it;
+    auto [slot, fresh] = cache.try_emplace(dir, false);
+    if (fresh) slot->second = fs::exists(root / dir / "CMakeCache.txt");
+    if (slot->second) return dir.generic_string() + "/";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, bool* from_git,
+                                    std::vector<std::string>* skipped) {
+  std::vector<fs::path> listed;
   bool git = false;
   const fs::path abs_skip = skip.empty() ? fs::path() : fs::weakly_canonical(fs::absolute(skip));
   if (fs::exists(root / ".git")) {
@@ -492,7 +516,7 @@ std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, 
         const fs::path p = root / rel;
         if (!fs::is_regular_file(p)) continue;  // deleted in the working tree, or a submodule
         if (is_inside(fs::weakly_canonical(fs::absolute(p)), abs_skip)) continue;
-        files.emplace_back(rel);
+        listed.emplace_back(rel);
       }
     }
   }
@@ -507,12 +531,43 @@ std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, 
           it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file() && name != ".git") files.push_back(rel);
+      if (it->is_regular_file() && name != ".git") listed.push_back(rel);
     }
+  }
+  std::vector<fs::path> files;
+  std::set<std::string> left_out;
+  std::map<fs::path, bool> cache;
+  for (fs::path& rel : listed) {
+    if (std::string tree = build_tree_of(root, rel, cache); !tree.empty())
+      left_out.insert(tree);
+    else if (is_build_product(rel))
+      left_out.insert(rel.generic_string());
+    else
+      files.push_back(std::move(rel));
   }
   std::sort(files.begin(), files.end());
   if (from_git) *from_git = git;
+  if (skipped) skipped->assign(left_out.begin(), left_out.end());
   return files;
+}
+
+std::string mask_code(std::string_view text) { return code_mask(text); }
+
+std::vector<std::pair<size_t, size_t>> function_bodies(const std::string& masked) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t k = masked.find('{'); k != std::string::npos; k = masked.find('{', k + 1)) {
+    if (const auto f = function_at(masked, k)) {
+      out.emplace_back(f->open, f->close);
+      k = f->close;
+    }
+  }
+  return out;
+}
+
+std::string assignment_next_steps() {
+  return "  cmake -S . -B build && cmake --build build -j 2 --target tinyml_cli course_modules\n"
+         "  ./build/bin/tinyml course list\n"
+         "(-j 2 builds two files at a time; raise it to the number of cores you have)\n";
 }
 
 AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, const std::set<int>& modules) {
@@ -535,17 +590,42 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
   if (modules.empty()) throw CourseError("make-assignment: no module selected");
 
   AssignmentReport report;
-  const std::vector<fs::path> files = project_files(source, dest, &report.from_git);
-  // Everything is transformed in memory first, so a bad marker leaves no half-written copy.
+  const std::vector<fs::path> files = project_files(source, dest, &report.from_git, &report.skipped);
+  // Everything is transformed and checked in memory first, so a bad marker or a leak leaves no
+  // half-written copy.
   std::vector<std::pair<fs::path, std::string>> changed;
+  std::vector<RemovedRegion> removed;
+  std::vector<std::pair<std::string, std::string>> sources;  // every source file as the copy holds it
   for (const fs::path& rel : files) {
     if (!is_source_file(rel)) continue;
-    const std::string text = read_file(source / rel);
-    if (text.find("SOLUTION") == std::string::npos) continue;
-    for (const Region& r : find_regions(text, rel.generic_string()))
-      (modules.count(r.module) ? report.replaced : report.kept).push_back(r.module);
-    std::string stripped = strip_solutions(text, rel.generic_string(), modules);
-    if (stripped != text) changed.emplace_back(rel, std::move(stripped));
+    std::string text = read_file(source / rel);
+    if (text.find("SOLUTION") != std::string::npos) {
+      const std::vector<Line> lines = split_lines(text);
+      for (const Region& r : find_regions(text, rel.generic_string())) {
+        (modules.count(r.module) ? report.replaced : report.kept).push_back(r.module);
+        if (!modules.count(r.module)) continue;
+        const size_t from = lines[r.begin_line].offset, to = lines[r.end_line - 1].offset;
+        removed.push_back({fmt::format("{}:{} ({:02}: {})", rel.generic_string(), r.begin_line, r.module,
+                                       r.message),
+                           text.substr(from, to - from)});
+      }
+      std::string stripped = strip_solutions(text, rel.generic_string(), modules);
+      if (stripped != text) {
+        changed.emplace_back(rel, stripped);
+        text = std::move(stripped);
+      }
+    }
+    sources.emplace_back(rel.generic_string(), std::move(text));
+  }
+  if (const std::vector<Leak> leaks = find_leaks(removed, sources); !leaks.empty()) {
+    std::string list;
+    for (const Leak& l : leaks)
+      list += fmt::format("\n  {} holds {:.0f} % of {}", l.function, 100.0 * l.similarity, l.region);
+    throw CourseError(fmt::format(
+        "make-assignment: the copy would still hold removed solutions in another form (same code up "
+        "to names and literals); nothing was written. Strip those functions with the region, or make "
+        "them call the student's function:{}",
+        list));
   }
   fs::create_directories(dest);
   std::map<fs::path, const std::string*> replacement;

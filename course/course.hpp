@@ -68,21 +68,61 @@ std::set<int> parse_module_list(std::string_view spec);
 
 // Files of a source tree that make up the project: `git ls-files` (tracked and untracked but not
 // ignored) in a git checkout, otherwise a walk that skips .git and top-level build*/ folders.
-// Paths are relative to `root`, sorted; `skip` (e.g. the destination) is left out.
-std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, bool* from_git = nullptr);
+// Either way, build trees (any folder below `root` holding a CMakeCache.txt) and object or archive
+// files (.o .obj .a .lib .so .dylib .dll .pch .gch) are left out and, if `skipped` is given, listed
+// there ("cmake-build-debug/", "tinyml/x.o"). Paths are relative to `root`, sorted; `skip` (e.g. the
+// destination) is left out.
+std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, bool* from_git = nullptr,
+                                    std::vector<std::string>* skipped = nullptr);
 
 struct AssignmentReport {
-  size_t files = 0;           // files written
-  size_t files_changed = 0;   // files in which a region was replaced
-  bool from_git = false;      // listed by git rather than by walking the tree
-  std::vector<int> replaced;  // module of every replaced region
-  std::vector<int> kept;      // module of every region left in place (not selected)
+  size_t files = 0;                  // files written
+  size_t files_changed = 0;          // files in which a region was replaced
+  bool from_git = false;             // listed by git rather than by walking the tree
+  std::vector<int> replaced;         // module of every replaced region
+  std::vector<int> kept;             // module of every region left in place (not selected)
+  std::vector<std::string> skipped;  // build trees and object/archive files not copied
 };
 
 // Writes a student copy of `source` into `dest`, which must be empty or not exist. Source files
 // (.cpp, .hpp, .h, .cc, .cxx, .hh, .ipp, .inl) go through strip_solutions; everything else is
-// copied byte for byte with its permissions.
+// copied byte for byte with its permissions. Before anything is written, the copy is checked for
+// leaks (find_leaks): a function left in it that holds a removed region in another form stops
+// the copy with a CourseError naming both.
 AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, const std::set<int>& modules);
+
+// What to run in a fresh copy, with a bounded number of build jobs.
+std::string assignment_next_steps();
+
+// ---------------------------------------------------------------- leaks of removed solutions
+
+// A removed region's code, for the leak check.
+struct RemovedRegion {
+  std::string where;  // "tinyml/quant/qtensor.cpp:199 (08: unpack_int4: ...)"
+  std::string code;   // the lines between its markers
+};
+
+// A function of the copy whose body holds a removed region up to names and literals.
+struct Leak {
+  std::string region;       // RemovedRegion::where
+  std::string function;     // "tinyml/quant/qtensor.cpp:223"
+  double similarity = 0.0;  // share of the region's token 8-grams found in that body
+};
+
+// Clone detection, the way a type-2 clone detector works: every removed region and every function
+// body of `files` (path, text) become token sequences with comments dropped, identifiers mapped
+// to one token and literals to another (keywords and punctuation stay), cut into 8-grams. A body
+// holding at least `threshold` of a region's 8-grams is a leak. Regions shorter than 24 tokens are
+// not compared (too little code to tell a copy from a common idiom).
+inline constexpr double kLeakThreshold = 0.75;
+std::vector<Leak> find_leaks(const std::vector<RemovedRegion>& removed,
+                             const std::vector<std::pair<std::string, std::string>>& files,
+                             double threshold = kLeakThreshold);
+
+// The text with comments and string/character contents blanked (quotes and newlines kept).
+std::string mask_code(std::string_view text);
+// Offsets of the '{' and '}' of every outermost function body of masked text.
+std::vector<std::pair<size_t, size_t>> function_bodies(const std::string& masked);
 
 // ---------------------------------------------------------------- modules and test results
 
@@ -95,6 +135,15 @@ struct ModuleInfo {
 
 // modules/NN_topic folders of a course tree, in order.
 std::vector<ModuleInfo> list_modules(const fs::path& root);
+
+// The module a command line names: its number in decimal with or without the leading zero ("9",
+// "09"), or its folder ("09_qat_and_precision", also as "modules/09_qat_and_precision/"). Anything
+// else, or a module the course does not have, throws a CourseError listing the modules.
+ModuleInfo find_module(std::string_view arg, const std::vector<ModuleInfo>& modules);
+
+// The build targets of one module: its step tests (course_module_NN) and its milestone program
+// (milestone_NN_topic, in build/bin).
+std::vector<std::string> module_targets(const ModuleInfo& m);
 
 // The tree a command is run from: `start` or its nearest parent holding modules/README.md and
 // CMakeLists.txt. Throws if there is none.
@@ -163,8 +212,13 @@ struct RunOptions {
   fs::path build_dir;  // absolute, or relative to root
   bool build = true;   // configure if needed, then build the module test targets first
   int jobs = 0;        // 0: one per hardware thread
-  bool echo = false;   // stream cmake's and ctest's output to the terminal
+  bool echo = false;   // stream cmake's and ctest's output to the terminal (else: to BUILD/course/*.log)
 };
+
+// The exit status of `tinyml course grade`: 0 when the build succeeded, some test passed and the
+// total is at least `fail_under` percent; 1 otherwise (a failed build, nothing passing, or a
+// total below the bar).
+int grade_exit_status(const GradeReport& report, double fail_under);
 
 // The build folder RunOptions point at (relative paths resolved against root).
 fs::path resolve_build_dir(const RunOptions& options);
@@ -174,8 +228,8 @@ fs::path resolve_build_dir(const RunOptions& options);
 // run). The report is also saved to <build>/course/grade.json for `tinyml course list`.
 GradeReport grade(const RunOptions& options);
 
-// One module: builds its tests and runs `ctest -L ^module-NN$ --output-on-failure`; the result is
-// merged into the saved report.
+// One module: builds its tests and its milestone (module_targets) and runs `ctest -L ^module-NN$`
+// (with --output-on-failure when options.echo); the result is merged into the saved report.
 ModuleResult test_module(const RunOptions& options, int module);
 
 // The report saved by the last grade/test run in this build folder, if any.

@@ -135,6 +135,28 @@ std::vector<ModuleInfo> list_modules(const fs::path& root) {
   return out;
 }
 
+ModuleInfo find_module(std::string_view arg, const std::vector<ModuleInfo>& modules) {
+  std::string_view a = arg;
+  if (a.substr(0, 8) == "modules/") a.remove_prefix(8);
+  while (!a.empty() && a.back() == '/') a.remove_suffix(1);
+  const bool digits = !a.empty() && a.size() <= 2 &&
+                      std::all_of(a.begin(), a.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  for (const ModuleInfo& m : modules) {
+    // Decimal on purpose: "08" is module 8, never an octal literal.
+    if (digits ? (a.size() == 1 ? a[0] - '0' : (a[0] - '0') * 10 + (a[1] - '0')) == m.number : a == m.name)
+      return m;
+  }
+  std::string known;
+  for (const ModuleInfo& m : modules) known += fmt::format("\n  {:<24} {}", m.name, m.title);
+  throw CourseError(fmt::format("'{}' is not a module of this course; give its number (8 or 08) or its folder "
+                                "name. The modules:{}",
+                                arg, known));
+}
+
+std::vector<std::string> module_targets(const ModuleInfo& m) {
+  return {fmt::format("course_module_{:02}", m.number), "milestone_" + m.name};
+}
+
 fs::path find_course_root(const fs::path& start) {
   fs::path p = fs::weakly_canonical(fs::absolute(start));
   for (fs::path q = p;; q = q.parent_path()) {
@@ -152,6 +174,12 @@ fs::path find_course_root(const fs::path& start) {
 double module_points(int passed, int total) {
   if (total <= 0 || passed <= 0) return 0.0;
   return std::round(kPointsPerModule * passed / total * 10.0) / 10.0;
+}
+
+int grade_exit_status(const GradeReport& r, double fail_under) {
+  const double max = r.max_points();
+  const double percent = max > 0 ? 100.0 * r.points() / max : 0.0;
+  return r.build_ok && r.points() > 0.0 && percent + 1e-9 >= fail_under ? 0 : 1;
 }
 
 double GradeReport::points() const {
@@ -456,20 +484,19 @@ ModuleResult test_module(const RunOptions& o, int module) {
   const std::vector<ModuleInfo> modules = list_modules(root);
   const auto it =
       std::find_if(modules.begin(), modules.end(), [&](const ModuleInfo& m) { return m.number == module; });
-  if (it == modules.end()) {
-    std::string known;
-    for (const auto& m : modules) known += fmt::format("{}{:02}", known.empty() ? "" : ", ", m.number);
-    throw CourseError(fmt::format("test: there is no module {:02} (modules: {})", module, known));
-  }
+  if (it == modules.end()) find_module(std::to_string(module), modules);  // throws, listing the modules
   ModuleResult m;
   if (o.build) {
-    const std::string err = build_targets(o, root, build, {fmt::format("course_module_{:02}", module)});
+    if (!o.echo)
+      fmt::print("building {} and {} (log: {})\n", module_targets(*it)[0], module_targets(*it)[1],
+                 (build / "course" / "build.log").string());
+    const std::string err = build_targets(o, root, build, module_targets(*it));
     if (!err.empty())
       throw CourseError(fmt::format("test: the build failed, so module {:02} cannot run:\n{}", module, err));
   } else {
     check_build_belongs(root, build);
   }
-  m = run_module_tests(o, build, *it, true);
+  m = run_module_tests(o, build, *it, o.echo);
   // Merge into the saved report so `list` shows it.
   GradeReport r;
   if (!load_saved_report(o, r) || r.root != root.string()) {

@@ -19,10 +19,12 @@ fi
 # but libdnnl-dev only recommends it, and recommends are not installed here.
 # ccache: a rebuild of unchanged sources (a student's copy, a second build folder) comes from its cache.
 # libonnx-dev, libprotobuf-dev: ONNX export and import (docs/interop.md).
+# graphviz: renders the DOT graphs of a tensor's history and of a model.
 # clang-format: the test command checks the sources' format (format.check).
 PACKAGES=(build-essential cmake pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
           libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
-          dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format)
+          dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format
+          graphviz)
 # The sanitizer build: clang-14; its ASan/UBSan/libFuzzer runtimes (libclang-rt, only recommended
 # by clang, so named here); libomp, the OpenMP runtime clang's -fopenmp links; llvm-symbolizer
 # (in llvm-14) for file:line in reports.

@@ -160,6 +160,53 @@ TEST(CourseRegions, ParseModuleList) {
     EXPECT_THAT(error_of([&] { parse_module_list(bad); }), HasSubstr("--modules")) << bad;
 }
 
+TEST(CourseModules, ANumberWithOrWithoutItsZeroOrTheFolderNamesAModule) {
+  // The lessons print `tinyml course test 08` and `09`: a leading zero is decimal, never octal.
+  const std::vector<ModuleInfo> modules = list_modules(kSource);
+  for (const char* arg : {"9", "09", "09_qat_and_precision", "modules/09_qat_and_precision/"})
+    EXPECT_EQ(find_module(arg, modules).number, 9) << arg;
+  EXPECT_EQ(find_module("08", modules).number, 8);
+  EXPECT_EQ(find_module("8", modules).name, "08_quantization");
+  EXPECT_EQ(find_module("10", modules).name, "10_integer_kernels");
+  EXPECT_EQ(find_module("1", modules).name, "01_tensor");
+  for (const char* bad : {"010", "9x", "", "0", "00", "100", "99", "qat", "-1", "+9", " 9", "09_qat", "0x9"}) {
+    const std::string e = error_of([&] { find_module(bad, modules); });
+    EXPECT_THAT(e, HasSubstr("is not a module of this course")) << bad;
+    EXPECT_THAT(e, HasSubstr("09_qat_and_precision")) << bad << ": the error lists the modules";
+  }
+}
+
+TEST(CourseModules, TestBuildsTheStepTestsAndTheMilestone) {
+  const ModuleInfo m = find_module("09", list_modules(kSource));
+  EXPECT_EQ(module_targets(m), (std::vector<std::string>{"course_module_09", "milestone_09_qat_and_precision"}));
+  // The lessons and the guide name the milestone's target, which the build defines.
+  EXPECT_THAT(read(m.dir / "README.md"), HasSubstr("milestone_09_qat_and_precision"));
+  EXPECT_THAT(read(kSource / "docs" / "course.md"), HasSubstr("milestone_NN_topic"));
+}
+
+TEST(CourseGrade, ExitStatusSaysWhetherTheGradeIsGoodEnough) {
+  GradeReport r;
+  ModuleResult a, b;
+  a.module = {1, "01_tensor", "Tensors", {}};
+  b.module = {2, "02_autograd", "Autograd", {}};
+  a.total = b.total = 4;
+  r.modules = {a, b};
+  EXPECT_EQ(grade_exit_status(r, 0.0), 1) << "nothing passes";
+  r.modules[0].passed = 4;
+  r.modules[0].points = module_points(4, 4);  // 50 %
+  EXPECT_EQ(grade_exit_status(r, 0.0), 0);
+  EXPECT_EQ(grade_exit_status(r, 50.0), 0);
+  EXPECT_EQ(grade_exit_status(r, 50.1), 1);
+  r.build_ok = false;
+  EXPECT_EQ(grade_exit_status(r, 0.0), 1) << "a failed build";
+}
+
+TEST(CourseAssignment, NextStepsBuildWithABoundedNumberOfJobs) {
+  const std::string steps = assignment_next_steps();
+  EXPECT_THAT(steps, ::testing::ContainsRegex("-j [0-9]+ "));
+  EXPECT_THAT(steps, Not(HasSubstr("-j --")));
+}
+
 // ---------------------------------------------------------------- JUnit and reports
 
 TEST(CourseJUnit, ReadsCTestOutput) {
@@ -276,7 +323,7 @@ TEST(CourseProject, EveryModuleHasWellFormedRegions) {
     }
   }
   const std::vector<ModuleInfo> modules = list_modules(kSource);
-  ASSERT_EQ(modules.size(), 9u);
+  ASSERT_GE(modules.size(), 10u) << "the course has at least ten modules";
   for (const ModuleInfo& m : modules) EXPECT_GT(per_module[m.number], 0) << "module " << m.number << " has no region";
   // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
   for (const auto& entry : per_module) {
@@ -316,9 +363,92 @@ TEST(CourseProject, ReadmeSnippetsAreCompiledVerbatim) {
     for (const char* section : {"## What you implement", "## Test", "## Milestone"})
       EXPECT_THAT(readme, HasSubstr(section)) << m.name;
     EXPECT_THAT(readme, HasSubstr(fmt::format("tinyml course test {:02}", m.number))) << m.name;
+    EXPECT_THAT(readme, HasSubstr("build/bin/milestone_" + m.name)) << m.name << ": the milestone names its program";
     EXPECT_THAT(read(kSource / "modules" / "README.md"), HasSubstr(m.name)) << "the course map misses " << m.name;
   }
   EXPECT_GE(blocks, 9);
+}
+
+namespace {
+
+// The function a region's message names: "Module::operator(): pre-hooks, ..." → "Module::operator".
+std::string region_function(const std::string& message) {
+  const std::string f = message.substr(0, message.find(": "));
+  return f.substr(0, f.find('('));
+}
+
+// (file, function) of each function a lesson's "What you implement" table names: every `name(...)`
+// of its function column; the file column is "" for a table without one.
+std::set<std::pair<std::string, std::string>> lesson_table(const std::string& readme) {
+  std::set<std::pair<std::string, std::string>> out;
+  const size_t start = readme.find("## What you implement");
+  const size_t stop = readme.find("\n## ", start + 1);
+  for (const std::string& line : lines_of(readme.substr(start, stop - start))) {
+    if (line.rfind("|", 0) != 0 || line.rfind("|---", 0) == 0) continue;
+    std::vector<std::string> cells;
+    std::istringstream in(line.substr(1));
+    for (std::string c; std::getline(in, c, '|');) cells.push_back(trimmed(c));
+    if (cells.size() < 2 || cells[0] == "file" || cells[0] == "function") continue;
+    const bool has_file = cells.size() >= 3;
+    const std::string file = has_file ? cells[0].substr(1, cells[0].size() - 2) : "";
+    const std::string& fns = cells[has_file ? 1 : 0];
+    for (size_t a = fns.find('`'); a != std::string::npos; a = fns.find('`', a + 1)) {
+      const size_t b = fns.find('`', a + 1);
+      const std::string name = fns.substr(a + 1, b - a - 1);
+      out.emplace(file, name.substr(0, name.find('(')));
+      a = b;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(CourseProject, EachLessonTableListsExactlyItsModulesRegions) {
+  std::map<int, std::set<std::pair<std::string, std::string>>> regions;  // module → (file, function)
+  for (const fs::path& rel : project_files(kSource, {}))
+    if (is_source_file(rel))
+      for (const Region& r : find_regions(read(kSource / rel), rel.string()))
+        regions[r.module].emplace(rel.generic_string(), region_function(r.message));
+  for (const ModuleInfo& m : list_modules(kSource)) {
+    const auto table = lesson_table(read(m.dir / "README.md"));
+    const auto listed = [&](const std::string& file, const std::string& fn) {
+      return table.count({file, fn}) || table.count({"", fn});
+    };
+    for (const auto& [file, fn] : regions[m.number])
+      EXPECT_TRUE(listed(file, fn)) << m.name << "/README.md, What you implement: no row for `" << fn
+                                    << "` in " << file << ", which the student writes";
+    for (const auto& [file, fn] : table) {
+      const bool region = std::any_of(regions[m.number].begin(), regions[m.number].end(), [&](const auto& r) {
+        return r.second == fn && (file.empty() || r.first == file);
+      });
+      EXPECT_TRUE(region) << m.name << "/README.md lists `" << fn << "` (" << file
+                          << ") but no region of module " << m.number << " holds it: the copy already has it";
+    }
+  }
+}
+
+TEST(CourseProject, TheGuidesModuleTableCountsRegionsAndStepTests) {
+  // docs/course.md: "| 07 | Quantization | 15 | 18 |" per module; step tests are the TEST(...)
+  // cases of the module's test files (not the snippets).
+  const std::string guide = read(kSource / "docs" / "course.md");
+  std::map<int, int> regions;
+  for (const fs::path& rel : project_files(kSource, {}))
+    if (is_source_file(rel))
+      for (const Region& r : find_regions(read(kSource / rel), rel.string())) ++regions[r.module];
+  for (const ModuleInfo& m : list_modules(kSource)) {
+    int tests = 0;
+    for (const auto& e : fs::directory_iterator(m.dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("test_", 0) != 0 || name.find("snippets") != std::string::npos) continue;
+      for (const std::string& l : lines_of(read(e.path())))
+        if (l.rfind("TEST(", 0) == 0 || l.rfind("TEST_F(", 0) == 0) ++tests;
+    }
+    const std::string row = fmt::format("| {:02} | {} | {} | {} |", m.number, m.title, regions[m.number], tests);
+    EXPECT_NE(guide.find(row), std::string::npos) << "docs/course.md has no row " << row;
+  }
+  // The number of files a copy has changes with every commit: the guide does not print one.
+  EXPECT_FALSE(::testing::Matches(::testing::ContainsRegex("wrote [0-9]+ files"))(guide));
 }
 
 // ---------------------------------------------------------------- grading real builds
@@ -329,7 +459,7 @@ TEST(CourseGrade, TheReferenceImplementationGradesFullMarks) {
   o.build_dir = kBinary;
   o.build = false;  // the suite's own build already holds every module's tests
   const GradeReport r = grade(o);
-  ASSERT_EQ(r.modules.size(), 9u);
+  ASSERT_EQ(r.modules.size(), list_modules(kSource).size());
   for (const ModuleResult& m : r.modules) {
     EXPECT_GT(m.total, 0) << m.module.name;
     EXPECT_TRUE(m.complete()) << m.module.name << ": " << m.first_failure << ": " << m.first_failure_reason;
@@ -337,7 +467,7 @@ TEST(CourseGrade, TheReferenceImplementationGradesFullMarks) {
   EXPECT_DOUBLE_EQ(r.points(), r.max_points());
   GradeReport saved;
   ASSERT_TRUE(load_saved_report(o, saved));  // what `tinyml course list` reads
-  EXPECT_EQ(saved.modules.size(), 9u);
+  EXPECT_EQ(saved.modules.size(), r.modules.size());
 }
 
 TEST(CourseGrade, RefusesABuildOfAnotherTree) {
@@ -355,6 +485,90 @@ TEST(CourseGrade, RefusesABuildOfAnotherTree) {
   fs::remove_all(elsewhere);
 }
 
+namespace {
+
+// A small course tree in the build folder: a library file with one region of module 02 (a body of
+// 40-odd tokens), which make_assignment can copy.
+fs::path mini_course(const std::string& name) {
+  const fs::path root = kBinary / name;
+  fs::remove_all(root);
+  fs::create_directories(root / "modules" / "02_x");
+  fs::create_directories(root / "lib");
+  std::ofstream(root / "CMakeLists.txt") << "project(mini)\n";
+  std::ofstream(root / "modules" / "README.md") << "# course\n";
+  std::ofstream(root / "modules" / "02_x" / "README.md") << "# Module 02 · X\n";
+  std::ofstream(root / "lib" / "sum.cpp") << "#include <vector>\n\nint total(const std::vector<int>& v, int bias) {\n" +
+                                                indent(begin("02: total: the weighted sum")) +
+                                                "  int acc = bias;\n"
+                                                "  for (size_t i = 0; i < v.size(); ++i) {\n"
+                                                "    if (v[i] > 0) acc += 2 * v[i] - 1;\n"
+                                                "    else acc -= v[i] / 3;\n"
+                                                "  }\n"
+                                                "  return acc;\n" +
+                                                indent(end()) + "}\n";
+  return root;
+}
+
+}  // namespace
+
+TEST(CourseAssignment, RefusesACopyThatHoldsARemovedBodyUnderOtherNames) {
+  const fs::path root = mini_course("course-leak-test");
+  const fs::path dest = kBinary / "course-leak-test-copy";
+  fs::remove_all(dest);
+  // Without a clone the copy is written, and the body is gone from it.
+  make_assignment(root, dest, {2});
+  EXPECT_THAT(read(dest / "lib" / "sum.cpp"), Not(HasSubstr("acc -= v[i] / 3;")));
+  fs::remove_all(dest);
+  // The same body under other names and numbers, in another file: a type-2 clone.
+  std::ofstream(root / "lib" / "fast.cpp") << "#include <vector>\n\n"
+                                              "int fast_total(const std::vector<int>& values, int start) {\n"
+                                              "  int s = start;\n"
+                                              "  for (size_t k = 0; k < values.size(); ++k) {\n"
+                                              "    if (values[k] > 0) s += 5 * values[k] - 7;\n"
+                                              "    else s -= values[k] / 9;\n"
+                                              "  }\n"
+                                              "  return s;\n"
+                                              "}\n";
+  const std::string e = error_of([&] { make_assignment(root, dest, {2}); });
+  EXPECT_THAT(e, HasSubstr("lib/fast.cpp:3 holds 100 % of lib/sum.cpp:4 (02: total: the weighted sum)"));
+  EXPECT_FALSE(fs::exists(dest) && !fs::is_empty(dest)) << "nothing may be written when the check fails";
+  EXPECT_NO_THROW(make_assignment(root, dest, {5})) << "module 02 kept: its body is no leak";
+  fs::remove_all(dest);
+  fs::remove_all(root);
+}
+
+TEST(CourseAssignment, TheProjectsCopyOfEveryModuleHasNoLeak) {
+  // Every fast path that repeats a solution is stripped with it (or calls the student's code).
+  const fs::path dest = kBinary / "course-all-modules-copy";
+  fs::remove_all(dest);
+  EXPECT_EQ(error_of([&] { make_assignment(kSource, dest, parse_module_list("all")); }), "");
+  fs::remove_all(dest);
+}
+
+TEST(CourseAssignment, LeavesOutBuildTreesAndBuildProducts) {
+  for (const bool git : {false, true}) {
+    const fs::path root = mini_course("course-skip-test");
+    fs::create_directories(root / "cmake-build-debug" / "tinyml");
+    std::ofstream(root / "cmake-build-debug" / "CMakeCache.txt") << "CMAKE_HOME_DIRECTORY:INTERNAL=x\n";
+    std::ofstream(root / "cmake-build-debug" / "tinyml" / "libtinyml.a") << "!<arch>\n";
+    std::ofstream(root / "lib" / "stale.o") << "\x7f" "ELF";
+    std::ofstream(root / "lib" / "libsum.so.1") << "\x7f" "ELF";
+    if (git) {
+      ASSERT_EQ(run_capture({"git", "init", "-q", root.string()}).exit_code, 0);
+    }
+    const fs::path dest = kBinary / "course-skip-test-copy";
+    fs::remove_all(dest);
+    const AssignmentReport r = make_assignment(root, dest, {2});
+    EXPECT_EQ(r.from_git, git);
+    EXPECT_EQ(r.skipped, (std::vector<std::string>{"cmake-build-debug/", "lib/libsum.so.1", "lib/stale.o"}));
+    EXPECT_FALSE(fs::exists(dest / "cmake-build-debug")) << (git ? "git" : "walk");
+    EXPECT_FALSE(fs::exists(dest / "lib" / "stale.o"));
+    EXPECT_TRUE(fs::exists(dest / "lib" / "sum.cpp"));
+    fs::remove_all(dest);
+    fs::remove_all(root);
+  }
+}
+
 // The slow one (label "slow", see modules/CMakeLists.txt): a student copy with modules 02-07
 // removed is written, configured and built; its modules 02-07 fail with their TODOs, module 01
 // passes, and no solution line of 02-07 is left anywhere in it.
@@ -364,7 +578,7 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
   fs::remove_all(dest);
 
   // Solution lines unique to their region: present nowhere else in the project (lines of the
-  // regions that stay, those of modules 01, 08 and 09, count as elsewhere).
+  // regions that stay, those of modules 01, 09 and 10, count as elsewhere).
   std::map<std::string, int> outside;  // trimmed line → occurrences outside the removed regions
   std::vector<std::pair<std::string, std::vector<std::string>>> regions;  // "file:line" → its distinctive lines
   for (const fs::path& rel : project_files(kSource, {})) {

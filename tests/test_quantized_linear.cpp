@@ -2,9 +2,11 @@
 // float Linear within the bound the scales imply, fused ReLU, batch 1, int4, memory and errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -56,14 +58,18 @@ Reference integer_reference(const QTensor& qx, const QTensor& qw, const std::vec
   const int64_t zx = qx.qparams().zero_point[0];
   Reference r{std::vector<double>(static_cast<size_t>(M * N)),
               std::vector<double>(static_cast<size_t>(M * N))};
+  const auto channel = [&](int64_t j) { return static_cast<size_t>(qw.qparams().per_channel() ? j : 0); };
+  // The centred values q − z, a row of x and a row of the weight at a time, then one inner
+  // product per output (the int8 GEMM's own reference is module 10's to write).
+  std::vector<int64_t> xc(xv.size()), wc(wv.size());
+  std::transform(xv.begin(), xv.end(), xc.begin(), [&](int32_t q) { return int64_t{q} - zx; });
+  for (size_t t = 0; t < wv.size(); ++t)
+    wc[t] = int64_t{wv[t]} - qw.qparams().zero_point[channel(static_cast<int64_t>(t) / K)];
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
-      const auto c = static_cast<size_t>(qw.qparams().per_channel() ? j : 0);
-      const double sw = qw.qparams().scale[c];
-      const int64_t zw = qw.qparams().zero_point[c];
-      int64_t acc = 0;
-      for (int64_t k = 0; k < K; ++k)
-        acc += (xv[static_cast<size_t>(i * K + k)] - zx) * (wv[static_cast<size_t>(j * K + k)] - zw);
+      const double sw = qw.qparams().scale[channel(j)];
+      const auto xi = xc.begin() + i * K, wj = wc.begin() + j * K;
+      const int64_t acc = std::inner_product(xi, xi + K, wj, int64_t{0});
       const double b_int = bq.empty() ? 0.0 : static_cast<double>(bq[static_cast<size_t>(j)]);
       const double b_f = bf.empty() ? 0.0 : bf[static_cast<size_t>(j)];
       double v = sx * sw * (static_cast<double>(acc) + b_int) + b_f;

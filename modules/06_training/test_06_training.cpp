@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -12,6 +13,7 @@
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/data/data.hpp"
+#include "tinyml/data/epoch.hpp"
 #include "tinyml/nn/nn.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
@@ -40,6 +42,25 @@ bool is_permutation_of_range(std::vector<size_t> v) {
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i] != i) return false;
   return true;
+}
+
+// An optimizer that records what each step saw: the number of steps and, per step, the gradient
+// norm of the parameters (0 when a gradient is missing). It updates nothing.
+class RecordingOptimizer : public optim::Optimizer {
+ public:
+  explicit RecordingOptimizer(std::vector<Tensor> params) : Optimizer(std::move(params), 0.0) {}
+  void step() override {
+    double sq = 0.0;
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (const Tensor g = grad_of(i, "RecordingOptimizer"); g.defined()) sq += (g * g).sum().item();
+    grad_norms.push_back(std::sqrt(sq));
+  }
+  std::vector<double> grad_norms;
+};
+
+std::shared_ptr<nn::Sequential> small_mlp(Generator& gen) {
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, 8, true, gen),
+                                          std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 3, true, gen));
 }
 
 }  // namespace
@@ -161,4 +182,90 @@ TEST(Training, FashionMNISTSubset) {
   // 4 000 images and 3 epochs reach about 80 % (the full set and 5 epochs give ~88 %); chance is
   // 10 %. 70 % leaves room for any correct implementation's different random draws.
   EXPECT_GT(train::accuracy(*model, t.data, t.target), 0.70);
+}
+
+// ---- train_epoch, evaluate, accuracy ----
+
+TEST(TrainingLoop, AccuracyCountsRowsWhoseArgmaxIsTheTarget) {
+  // Row by row (hand-counted): argmax 1 (target 1, hit), 2 (target 0, miss), 0 (a tie of rows 0
+  // and 1: the first wins; target 0, hit), 1 (target 2, miss): 2 of 4.
+  const Tensor logits = Tensor::from_vector({0, 5, 1, 2, 1, 3, 4, 4, 0, -1, 2, 1}, {4, 3});
+  const Tensor targets = Tensor::from_vector({1, 0, 0, 2}, {4});
+  EXPECT_DOUBLE_EQ(data::accuracy(logits, targets), 0.5);
+  EXPECT_DOUBLE_EQ(data::accuracy(logits, Tensor::from_vector({1, 2, 0, 1}, {4})), 1.0);
+}
+
+TEST(TrainingLoop, TrainEpochStepsOncePerBatchWithFreshGradients) {
+  Generator gen(3);
+  auto model = small_mlp(gen);
+  RecordingOptimizer opt(model->parameters());
+  auto set = std::make_shared<TensorDataset>(blobs(50, 3, 2, 1.0f, gen));
+  DataLoader loader(set, {.batch_size = 16});  // 16, 16, 16 and a short 2
+  const EpochResult r = train_epoch(*model, opt, loader);
+  EXPECT_EQ(r.examples, 50u);
+  ASSERT_EQ(opt.grad_norms.size(), 4u) << "one optimizer step per batch";
+  // The optimizer changes nothing, so every step sees one batch's gradient: zero_grad was called
+  // (accumulating would make the norms grow: 1, 2, 3 batches' worth).
+  for (double n : opt.grad_norms) EXPECT_GT(n, 0.0);
+  model->zero_grad();
+  DataLoader first(set, {.batch_size = 16});
+  const Batch b = *first.begin();
+  cross_entropy((*model)(b.data), b.target).backward();
+  double sq = 0.0;
+  for (const Tensor& p : model->parameters()) sq += (p.grad() * p.grad()).sum().item();
+  EXPECT_NEAR(opt.grad_norms[0], std::sqrt(sq), 1e-5 * std::sqrt(sq)) << "the first step saw the first batch's gradient";
+}
+
+TEST(TrainingLoop, TrainEpochReportsTheMeanLossPerExampleBeforeEachStep) {
+  Generator gen(4);
+  auto model = small_mlp(gen);
+  RecordingOptimizer opt(model->parameters());  // no update: every batch sees the same model
+  auto set = std::make_shared<TensorDataset>(blobs(20, 3, 2, 1.0f, gen));
+  DataLoader loader(set, {.batch_size = 7});  // 7, 7, 6: the mean must weight batches by size
+  model->eval();
+  const EpochResult r = train_epoch(*model, opt, loader);
+  EXPECT_FALSE(model->is_training()) << "train_epoch must restore the model's mode";
+  NoGradGuard no_grad;
+  const Tensor logits = (*model)(set->data());
+  EXPECT_NEAR(r.loss, cross_entropy(logits, set->targets()).item(), 1e-5);
+  // accuracy() is a float mean of at most 30 zeros and ones: exact counts, rounded once or twice
+  // per batch to float (relative 2^-24 each), so 1e-6 leaves room.
+  EXPECT_NEAR(r.accuracy, data::accuracy(logits, set->targets()), 1e-6);
+}
+
+TEST(TrainingLoop, EvaluateIsTheWholeSetsLossAndAccuracyWithoutAGraph) {
+  Generator gen(5);
+  auto model = small_mlp(gen);
+  auto set = std::make_shared<TensorDataset>(blobs(30, 3, 2, 1.0f, gen));
+  DataLoader loader(set, {.batch_size = 8});  // 8, 8, 8, 6
+  const std::vector<float> before = model->parameters()[0].to_vector();
+  const EpochResult r = evaluate(*model, loader);
+  EXPECT_TRUE(model->is_training()) << "evaluate must restore the model's mode";
+  EXPECT_EQ(r.examples, 30u);
+  for (const Tensor& p : model->parameters()) EXPECT_FALSE(p.grad().defined()) << "evaluate must not backprop";
+  EXPECT_EQ(model->parameters()[0].to_vector(), before);
+  NoGradGuard no_grad;
+  model->eval();
+  const Tensor logits = (*model)(set->data());
+  EXPECT_NEAR(r.loss, cross_entropy(logits, set->targets()).item(), 1e-5);
+  // accuracy() is a float mean of at most 30 zeros and ones: exact counts, rounded once or twice
+  // per batch to float (relative 2^-24 each), so 1e-6 leaves room.
+  EXPECT_NEAR(r.accuracy, data::accuracy(logits, set->targets()), 1e-6);
+}
+
+TEST(TrainingLoop, ThreeEpochsLearnBlobs) {
+  Generator gen(6);
+  auto model = small_mlp(gen);
+  optim::Adam opt(model->parameters(), {.lr = 0.03});
+  auto set = std::make_shared<TensorDataset>(blobs(300, 3, 2, 1.0f, gen));
+  DataLoader loader(set, {.batch_size = 32, .shuffle = true, .seed = 6});
+  EpochResult first{}, last{};
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    last = train_epoch(*model, opt, loader);
+    if (epoch == 0) first = last;
+  }
+  EXPECT_LT(last.loss, first.loss);
+  // Three well-separated Gaussian blobs (centres in [-10, 10]^2, sigma 1): near-perfectly separable.
+  DataLoader all(set, {.batch_size = 300});
+  EXPECT_GT(evaluate(*model, all).accuracy, 0.95);
 }

@@ -61,7 +61,7 @@ inline int32_t b_at(const int8_t* B, int64_t ldb, bool trans_b, int64_t k, int64
 template <class TA>
 void reference_impl(int64_t M, int64_t N, int64_t K, const TA* A, int64_t lda, int32_t za, const int8_t* B,
                     int64_t ldb, bool trans_b, std::span<const int32_t> zb, int32_t* C, int64_t ldc) {
-  // BEGIN SOLUTION 09: reference_impl: C = sum_k (A - za)(op(B) - zb) in int64, the specification
+  // BEGIN SOLUTION 10: reference_impl: C = sum_k (A - za)(op(B) - zb) in int64, the specification
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       const int64_t zbj = zb.size() == 1 ? zb[0] : zb[static_cast<size_t>(j)];
@@ -155,7 +155,7 @@ void qgemm_impl(const char* fn, int64_t M, int64_t N, int64_t K, const TA* A, in
 
 template <class TA>
 void row_sums_impl(const char* fn, int64_t M, int64_t K, const TA* A, int64_t lda, int32_t* out) {
-  // BEGIN SOLUTION 09: row_sums_impl: check the arguments, then out[i] = sum_k A[i][k]
+  // BEGIN SOLUTION 10: row_sums_impl: check the arguments, then out[i] = sum_k A[i][k]
   TINYML_CHECK(M >= 0 && K >= 0, "{}: negative dimension M={} K={}", fn, M, K);
   TINYML_CHECK(K <= kQgemmMaxK_u8s8, "{}: K={} exceeds {}, past which an int32 sum can overflow", fn, K,
                kQgemmMaxK_u8s8);
@@ -264,6 +264,7 @@ void row_sums_s8(int64_t M, int64_t K, const int8_t* A, int64_t lda, int32_t* ou
 }
 
 void col_sums_s8(int64_t K, int64_t N, const int8_t* B, int64_t ldb, bool trans_b, int32_t* out) {
+  // BEGIN SOLUTION 10: col_sums_s8: check the arguments, then out[j] = sum_k op(B)[k][j]
   constexpr const char* fn = "col_sums_s8";
   TINYML_CHECK(K >= 0 && N >= 0, "{}: negative dimension K={} N={}", fn, K, N);
   TINYML_CHECK(K <= kQgemmMaxK_s8s8, "{}: K={} exceeds {}, past which an int32 sum can overflow", fn, K,
@@ -284,11 +285,12 @@ void col_sums_s8(int64_t K, int64_t N, const int8_t* B, int64_t ldb, bool trans_
     for (int64_t k = 0; k < K; ++k)
       for (int64_t j = 0; j < N; ++j) out[j] += B[k * ldb + j];
   }
+  // END SOLUTION
 }
 
 void zero_point_correct(int64_t M, int64_t N, int64_t K, int32_t za, std::span<const int32_t> zb,
                         const int32_t* rowsum_a, const int32_t* colsum_b, int32_t* C, int64_t ldc) {
-  // BEGIN SOLUTION 09: zero_point_correct: C += K*za*zb - zb*rowsum_a - za*colsum_b, modulo 2^32
+  // BEGIN SOLUTION 10: zero_point_correct: C += K*za*zb - zb*rowsum_a - za*colsum_b, modulo 2^32
   constexpr const char* fn = "zero_point_correct";
   TINYML_CHECK(M >= 0 && N >= 0 && K >= 0, "{}: negative dimension M={} N={} K={}", fn, M, N, K);
   TINYML_CHECK(K <= kQgemmMaxK_zero_point, "{}: K={} exceeds {}, past which an int32 sum can overflow", fn, K,

@@ -178,7 +178,7 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
   {
     // Declared after `records`, so the hooks (which point into records) are gone before them.
     CalibrationScope scope(modules);
-    // BEGIN SOLUTION 07: calibrate: attach each layer's observer with a forward pre-hook (or a forward hook)
+    // BEGIN SOLUTION 08: calibrate: attach each layer's observer with a forward pre-hook (or a forward hook)
     for (const auto& rec : records) {
       Record* r = rec.get();
       if (config.observe_inputs) {

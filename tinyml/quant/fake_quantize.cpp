@@ -13,7 +13,7 @@
 namespace tinyml::quant {
 
 Tensor fake_quantize_ste(const Tensor& x, const QParams& qp) {
-  // BEGIN SOLUTION 08: fake_quantize_ste: x_hat and a backward that passes the gradient where not clamped
+  // BEGIN SOLUTION 09: fake_quantize_ste: x_hat and a backward that passes the gradient where not clamped
   constexpr const char* fn = "fake_quantize_ste";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);
   validate_qparams(qp, x.shape(), fn);
@@ -82,7 +82,7 @@ std::shared_ptr<FakeQuantize> FakeQuantize::for_weight(const QuantSpec& spec) {
 }
 
 Tensor FakeQuantize::forward(const Tensor& input) {
-  // BEGIN SOLUTION 08: FakeQuantize::forward: observe in training (observer on), then fake-quantize
+  // BEGIN SOLUTION 09: FakeQuantize::forward: observe in training (observer on), then fake-quantize
   TINYML_CHECK(input.defined(), "FakeQuantize::forward: got an undefined tensor");
   if (is_training() && observer_enabled_) observe(input);
   if (!fake_quant_enabled_) return input;

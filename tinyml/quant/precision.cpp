@@ -43,7 +43,7 @@ uint16_t float_to_half_bits(float x) {
   }
   const int e = static_cast<int>(exp) - 127;  // unbiased; float subnormals land far below −25
   if (e >= 16) return static_cast<uint16_t>(sign | 0x7C00u);  // ≥ 2^16 > 65520: Inf
-  // BEGIN SOLUTION 08: float_to_half_bits: a normal half: 10 mantissa bits, round to nearest even (carry ok)
+  // BEGIN SOLUTION 09: float_to_half_bits: a normal half: 10 mantissa bits, round to nearest even (carry ok)
   if (e >= -14) {
     // Normal half: 10 of the 23 mantissa bits survive. A carry out of the mantissa bumps the
     // exponent, which is right (1.111…1 rounds up to 2.0), and from 65520 up reaches 0x7C00 = Inf.
@@ -61,7 +61,7 @@ uint16_t float_to_half_bits(float x) {
 }
 
 float half_bits_to_float(uint16_t h) {
-  // BEGIN SOLUTION 08: half_bits_to_float: sign, exponent (bias 15) and mantissa; subnormals, Inf and NaN
+  // BEGIN SOLUTION 09: half_bits_to_float: sign, exponent (bias 15) and mantissa; subnormals, Inf and NaN
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1Fu;
   const uint32_t mant = h & 0x3FFu;
@@ -76,7 +76,7 @@ float half_bits_to_float(uint16_t h) {
 }
 
 uint16_t float_to_bfloat16_bits(float x) {
-  // BEGIN SOLUTION 08: float_to_bfloat16_bits: the top 16 bits rounded to nearest even; NaN stays quiet
+  // BEGIN SOLUTION 09: float_to_bfloat16_bits: the top 16 bits rounded to nearest even; NaN stays quiet
   const auto bits = std::bit_cast<uint32_t>(x);
   if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu) != 0)
     return static_cast<uint16_t>((bits >> 16) | 0x0040u);  // NaN: quiet, sign kept
@@ -306,7 +306,7 @@ BitwidthChoice find_optimal_bitwidth(const Tensor& values, double max_rel_error)
   finite_values(values, fn, "values");
   const Tensor v = values.detach().contiguous();
   BitwidthChoice c;
-  // BEGIN SOLUTION 08: find_optimal_bitwidth: errors at 2..8 bits, and the smallest width meeting the bound
+  // BEGIN SOLUTION 09: find_optimal_bitwidth: errors at 2..8 bits, and the smallest width meeting the bound
   const double fp32_bytes = 4.0 * static_cast<double>(v.numel());
   for (int b = 2; b <= 8; ++b) {
     const QTensor q = QTensor::quantize(v, per_tensor_affine(b));

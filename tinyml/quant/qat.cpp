@@ -36,6 +36,7 @@ struct Site {
 template <class T>
 void collect(nn::Module& m, const std::string& prefix, std::vector<Site<T>>& sites,
              std::set<const nn::Module*>& seen) {
+  // BEGIN SOLUTION 08: collect: the walk of quantize_model.cpp's collect, for QatLinear layers
   const auto children = m.named_children();
   const bool sequential = dynamic_cast<nn::Sequential*>(&m) != nullptr;
   for (size_t i = 0; i < children.size(); ++i) {
@@ -52,6 +53,7 @@ void collect(nn::Module& m, const std::string& prefix, std::vector<Site<T>>& sit
     }
     collect(*child, name, sites, seen);
   }
+  // END SOLUTION
 }
 
 template <class T>

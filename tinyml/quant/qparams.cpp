@@ -14,7 +14,7 @@ constexpr float kEps = std::numeric_limits<float>::epsilon();  // torch.finfo(to
 
 // Scale and zero point of one range; spec already validated, bounds already checked.
 std::pair<float, int32_t> qparams_of_range(float min, float max, const QuantSpec& spec, const char* fn) {
-  // BEGIN SOLUTION 07: qparams_of_range: scale and zero point of a range widened to include 0
+  // BEGIN SOLUTION 08: qparams_of_range: scale and zero point of a range widened to include 0
   const int32_t qmin = spec.qmin(), qmax = spec.qmax();
   // Widening to include 0 makes 0.0 exactly representable (q = z) and keeps z inside
   // [qmin, qmax] without moving the range: min⁻/s lies in [−(qmax − qmin), 0].
@@ -128,7 +128,7 @@ void validate_qparams(const QParams& qp, const Shape& shape, const char* fn) {
 // ---- the arithmetic ----
 
 float round_half_even(float x) {
-  // BEGIN SOLUTION 07: round_half_even: round to nearest, halves to the even neighbour (2.5 -> 2)
+  // BEGIN SOLUTION 08: round_half_even: round to nearest, halves to the even neighbour (2.5 -> 2)
   // Written out rather than std::nearbyint, which follows the current rounding mode.
   const float r = std::round(x);                                                 // halves away from zero
   if (std::fabs(x - std::trunc(x)) == 0.5f) return 2.0f * std::round(x * 0.5f);  // x/2 is exact
@@ -137,7 +137,7 @@ float round_half_even(float x) {
 }
 
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  // BEGIN SOLUTION 07: quantize_value: clamp(round_half_even(x * (1/s)) + zero_point, qmin, qmax); NaN throws
+  // BEGIN SOLUTION 08: quantize_value: clamp(round_half_even(x * (1/s)) + zero_point, qmin, qmax); NaN throws
   TINYML_CHECK(!std::isnan(x), "quantize_value: got NaN (scale {}, zero point {})", scale, zero_point);
   // x times the inverse scale, both in float32, as PyTorch computes it: x / scale rounds
   // differently near halves (0.01 / 7.8431374e-05 is 127.49999 in float32, while
@@ -211,7 +211,7 @@ QParams choose_qparams(const Tensor& x, const QuantSpec& spec) {
 
 Tensor fake_quantize(const Tensor& x, const QParams& qp) {
   detail::check_no_nan(x, "fake_quantize");
-  // BEGIN SOLUTION 08: fake_quantize: x_hat = s * (clamp(round(x * (1/s)) + z, qmin, qmax) - z), no gradient
+  // BEGIN SOLUTION 09: fake_quantize: x_hat = s * (clamp(round(x * (1/s)) + z, qmin, qmax) - z), no gradient
   constexpr const char* fn = "fake_quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);
   validate_qparams(qp, x.shape(), fn);

@@ -174,7 +174,7 @@ int64_t packed_row_bytes(int64_t row_length) {
 }
 
 std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_length, bool is_signed) {
-  // BEGIN SOLUTION 07: pack_int4: two values per byte (low nibble first), each row starting on a byte
+  // BEGIN SOLUTION 08: pack_int4: two values per byte (low nibble first), each row starting on a byte
   constexpr const char* fn = "pack_int4";
   const auto n = static_cast<int64_t>(values.size());
   TINYML_CHECK(row_length > 0 || n == 0, "{}: row length must be > 0, got {}", fn, row_length);
@@ -197,7 +197,7 @@ std::vector<uint8_t> pack_int4(std::span<const int32_t> values, int64_t row_leng
 
 std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length,
                                  bool is_signed) {
-  // BEGIN SOLUTION 07: unpack_int4: the inverse of pack_int4 (signed nibbles are two's complement)
+  // BEGIN SOLUTION 08: unpack_int4: the inverse of pack_int4 (signed nibbles are two's complement)
   constexpr const char* fn = "unpack_int4";
   TINYML_CHECK(numel >= 0, "{}: negative numel {}", fn, numel);
   if (numel == 0) {
@@ -223,6 +223,7 @@ std::vector<int32_t> unpack_int4(std::span<const uint8_t> bytes, int64_t numel, 
 
 void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t row_length, bool is_signed,
                        uint8_t* out) {
+  // BEGIN SOLUTION 08: unpack_int4_bytes: unpack_int4 into one byte per value (may call unpack_int4)
   constexpr const char* fn = "unpack_int4_bytes";
   TINYML_CHECK(numel >= 0, "{}: negative numel {}", fn, numel);
   if (numel == 0) return;
@@ -246,6 +247,7 @@ void unpack_int4_bytes(std::span<const uint8_t> bytes, int64_t numel, int64_t ro
     }
     if (row_length % 2 == 1) o[row_length - 1] = static_cast<uint8_t>(((b[pairs] & 0xF) ^ flip) - flip);
   }
+  // END SOLUTION
 }
 
 // ---- QTensor ----
@@ -262,7 +264,7 @@ QTensor QTensor::quantize(const Tensor& x, const QuantSpec& spec) {
 
 QTensor QTensor::quantize(const Tensor& x, const QParams& qp) {
   detail::check_no_nan(x, "QTensor::quantize");
-  // BEGIN SOLUTION 07: QTensor::quantize: each element with its channel's scale and zero point
+  // BEGIN SOLUTION 08: QTensor::quantize: each element with its channel's scale and zero point
   constexpr const char* fn = "QTensor::quantize";
   TINYML_CHECK(x.defined(), "{}: got an undefined tensor", fn);
   validate_qparams(qp, x.shape(), fn);
@@ -351,7 +353,7 @@ int32_t QTensor::value_at(int64_t flat_index) const {
 }
 
 Tensor QTensor::dequantize() const {
-  // BEGIN SOLUTION 07: QTensor::dequantize: s * (q - z) per element, per tensor or per channel
+  // BEGIN SOLUTION 08: QTensor::dequantize: s * (q - z) per element, per tensor or per channel
   constexpr const char* fn = "QTensor::dequantize";
   TINYML_CHECK(defined(), "{}: undefined QTensor", fn);
   const ChannelLayout l = channel_layout(shape_, qparams_.spec, fn);

@@ -34,7 +34,7 @@ struct Site {
 // Depth first, pre-order, each module once: the order and names of named_modules().
 void collect(nn::Module& m, const std::string& prefix, std::vector<Site>& sites,
              std::set<const nn::Module*>& seen) {
-  // BEGIN SOLUTION 07: collect: every Linear of the tree with its parent and name, depth first, each once
+  // BEGIN SOLUTION 08: collect: every Linear of the tree with its parent and name, depth first, each once
   const auto children = m.named_children();  // a copy: the tree is not changed here, but stay safe
   const bool sequential = dynamic_cast<nn::Sequential*>(&m) != nullptr;
   for (size_t i = 0; i < children.size(); ++i) {
@@ -320,7 +320,7 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
     report.layers.push_back(std::move(r));
   }
 
-  // BEGIN SOLUTION 07: quantize_model: put each built layer in place via its parent (fused ReLU: Identity)
+  // BEGIN SOLUTION 08: quantize_model: put each built layer in place via its parent (fused ReLU: Identity)
   for (size_t i = 0; i < sites.size(); ++i) {
     if (!built[i]) continue;
     sites[i].parent->replace_module(sites[i].child_name, built[i]);
@@ -392,7 +392,7 @@ std::string QuantReport::to_json() const {
 // ---- sizes ----
 
 size_t model_bytes(const nn::Module& model) {
-  // BEGIN SOLUTION 07: model_bytes: 4 bytes per fp32 parameter/buffer (each once) + QuantizedLinear memory
+  // BEGIN SOLUTION 08: model_bytes: 4 bytes per fp32 parameter/buffer (each once) + QuantizedLinear memory
   size_t total = 0;
   std::set<const TensorImpl*> counted;
   const auto count_tensor = [&](const Tensor& t) {

@@ -21,9 +21,11 @@ namespace {
 // Round half to even in double (the int32 bias is computed from a double quotient so that a
 // large b / (s_x·s_w) keeps its integer part exactly; float would lose it past 2^24).
 double round_half_even_d(double v) {
+  // BEGIN SOLUTION 08: round_half_even_d: round_half_even in double (for the int32 bias)
   const double r = std::round(v);  // halves away from zero
   if (std::fabs(v - std::trunc(v)) == 0.5) return 2.0 * std::round(v * 0.5);
   return r;
+  // END SOLUTION
 }
 
 // The int32 bias of Static mode: b_q[j] = round_half_even(b[j] / (s_x · s_w[j])), saturated to
@@ -78,6 +80,7 @@ Range min_max(const float* x, int64_t n) {
 // compiles to one vector instruction. Returns false if a value is NaN (quantize_value throws).
 template <class Q>
 bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, int32_t qmax, Q* q) {
+  // BEGIN SOLUTION 08: quantize_into: quantize_value of n values in one loop; false if one is NaN
   const auto zf = static_cast<float>(z);
   const auto lo = static_cast<float>(qmin);
   const auto hi = static_cast<float>(qmax);
@@ -95,6 +98,7 @@ bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, 
     q[i] = static_cast<Q>(static_cast<int32_t>(v));
   }
   return bad == 0;
+  // END SOLUTION
 }
 
 // ŵ = s·(q − z) of a weight (out, in) quantized per tensor or per output channel, row by row
@@ -102,6 +106,7 @@ bool quantize_into(const float* x, int64_t n, float s, int32_t z, int32_t qmin, 
 // QTensor::dequantize (dequantize_value), without its intermediate int32 and float copies, which
 // made the weight-only forward several times slower. Other layouts take QTensor::dequantize.
 Tensor dequantize_weight(const QTensor& w) {
+  // BEGIN SOLUTION 08: dequantize_weight: QTensor::dequantize of a 2-D weight, straight from the bytes
   const QParams& qp = w.qparams();
   if (qp.per_channel() && channel_layout(w.shape(), qp.spec, "QuantizedLinear").axis != 0)
     return w.dequantize();
@@ -141,6 +146,7 @@ Tensor dequantize_weight(const QTensor& w) {
     }
   }
   return out;
+  // END SOLUTION
 }
 
 bool integer_mode(QuantMode m) { return m == QuantMode::Dynamic || m == QuantMode::Static; }
@@ -425,7 +431,7 @@ Tensor QuantizedLinear::bias() const {
 }
 
 MemoryUsage QuantizedLinear::memory_usage() const {
-  // BEGIN SOLUTION 07: QuantizedLinear::memory_usage: the bytes really held (storage, qparams, bias, cache)
+  // BEGIN SOLUTION 08: QuantizedLinear::memory_usage: the bytes really held (storage, qparams, bias, cache)
   MemoryUsage m;
   m.weight_bytes = weight_.storage_bytes();
   m.qparams_bytes = weight_.nbytes() - weight_.storage_bytes();

@@ -1,4 +1,4 @@
-// Module 09 step tests: the reference int8 GEMM, zero-point algebra, the oneDNN fast path against
+// Module 10 step tests: the reference int8 GEMM, zero-point algebra, the oneDNN fast path against
 // the reference, and the integer paths of QTensor matmul, QuantizedLinear and a converted QAT model.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The code of modules/09_integer_kernels/README.md, verbatim (tests/test_course.cpp checks it still matches).
+// The code of modules/10_integer_kernels/README.md, verbatim (tests/test_course.cpp checks it still matches).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 using namespace tinyml;
 
-TEST(Snippets09, ReferenceGemm) {
+TEST(Snippets10, ReferenceGemm) {
   const std::vector<uint8_t> A{1, 2, 3, 4, 5, 6};   // 2×3, row-major
   const std::vector<int8_t> B{1, -1, 0, 2, -3, 1};  // 3×2
   std::vector<int32_t> C(4);

@@ -1,4 +1,4 @@
-// Milestone 07: post-training quantization — the Fashion-MNIST MLP in int8 and int4, real sizes and accuracy.
+// Milestone 08: post-training quantization — the Fashion-MNIST MLP in int8 and int4, real sizes and accuracy.
 #include <memory>
 #include <numeric>
 #include <optional>

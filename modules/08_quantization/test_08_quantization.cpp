@@ -1,5 +1,5 @@
-// Module 07 step tests: qparams, quantize/dequantize, QTensor storage, calibration hooks,
-// weight-only QuantizedLinear, quantize_model and model sizes. (Integer GEMMs are module 09.)
+// Module 08 step tests: qparams, quantize/dequantize, QTensor storage, calibration hooks,
+// weight-only QuantizedLinear, quantize_model and model sizes. (Integer GEMMs are module 10.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

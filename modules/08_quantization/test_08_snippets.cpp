@@ -1,17 +1,18 @@
-// The code of modules/07_quantization/README.md, verbatim (tests/test_course.cpp checks it still matches).
+// The code of modules/08_quantization/README.md, verbatim (tests/test_course.cpp checks it still matches).
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/nn/nn.hpp"
+#include "tinyml/quant/profile.hpp"
 #include "tinyml/quant/qparams.hpp"
 #include "tinyml/quant/qtensor.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 
 using namespace tinyml;
 
-TEST(Snippets07, QTensor) {
+TEST(Snippets08, QTensor) {
   quant::QParams qp = quant::choose_qparams(-0.7f, 2.3f, quant::QuantSpec::int8_affine());
   // qp.scale[0] = 3.0 / 255, qp.zero_point[0] = 59
   quant::QTensor q = quant::QTensor::quantize(Tensor({-0.7f, 0.0f, 1.0f, 2.3f}), qp);
@@ -24,7 +25,7 @@ TEST(Snippets07, QTensor) {
   EXPECT_EQ(bytes, 12u);
 }
 
-TEST(Snippets07, QuantizeModel) {
+TEST(Snippets08, QuantizeModel) {
   Generator gen(0);
   auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 256, true, gen),
                                                 std::make_shared<nn::ReLU>(),
@@ -36,6 +37,11 @@ TEST(Snippets07, QuantizeModel) {
   config.mode = quant::QuantMode::WeightOnly;
   quant::quantize_model(*model, config);
   quant::SizeComparison sizes = quant::compare_model_sizes(*original, *model);  // about 0.25x
+  quant::ModelProfile before = quant::profile(*original, Tensor::ones({64, 784}));  // module 07
+  quant::ModelProfile after = quant::profile(*model, Tensor::ones({64, 784}));
+  // before.int8_bytes(), the saving module 07 predicted, is after.bytes(), what is now held
 
   EXPECT_NEAR(sizes.ratio, 0.25, 0.01);
+  EXPECT_EQ(before.int8_bytes(), after.bytes());
+  EXPECT_EQ(before.flops(), after.flops());
 }

@@ -1,4 +1,4 @@
-// Milestone 09: the int8 GEMM three ways — the reference loop, oneDNN, and fp32 sgemm for scale.
+// Milestone 10: the int8 GEMM three ways — the reference loop, oneDNN, and fp32 sgemm for scale.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>

@@ -1,6 +1,6 @@
-// Module 08 step tests: fake quantization with the straight-through estimator, QAT (prepare,
+// Module 09 step tests: fake quantization with the straight-through estimator, QAT (prepare,
 // train, convert), fp16/bf16 by hand, and choosing a bit width. (Running a converted, integer
-// model is module 09.)
+// model is module 10.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

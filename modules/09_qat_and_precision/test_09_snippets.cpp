@@ -1,4 +1,4 @@
-// The code of modules/08_qat_and_precision/README.md, verbatim (tests/test_course.cpp checks it still matches).
+// The code of modules/09_qat_and_precision/README.md, verbatim (tests/test_course.cpp checks it still matches).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 using namespace tinyml;
 
-TEST(Snippets08, FakeQuantAndHalf) {
+TEST(Snippets09, FakeQuantAndHalf) {
   Tensor x = Tensor({-1.0f, 0.26f, 2.0f});
   x.requires_grad_();
   quant::QParams qp{{4, quant::Scheme::Symmetric, quant::Granularity::PerTensor, 0, true}, {0.1f}, {0}};

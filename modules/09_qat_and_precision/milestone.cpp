@@ -1,4 +1,4 @@
-// Milestone 08: 4-bit weights on Fashion-MNIST — post-training quantization against QAT, then per-layer weight errors.
+// Milestone 09: 4-bit weights on Fashion-MNIST — post-training quantization against QAT, then per-layer weight errors.
 #include <memory>
 #include <numeric>
 #include <optional>

@@ -1,0 +1,87 @@
+// The training loop of a classifier (module 06 of the course): train_epoch, evaluate, accuracy.
+#include "tinyml/data/epoch.hpp"
+
+#include <cmath>
+
+#include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
+#include "tinyml/ops/ops.hpp"
+
+namespace tinyml::data {
+
+namespace {
+
+// Restores a module's train/eval mode when it goes out of scope, whatever happens.
+class ModeGuard {
+ public:
+  ModeGuard(nn::Module& m, bool training) : m_(m), was_(m.is_training()) { m_.train(training); }
+  ~ModeGuard() { m_.train(was_); }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  nn::Module& m_;
+  bool was_;
+};
+
+EpochResult finish(double loss_sum, double correct, size_t examples, const char* fn) {
+  TINYML_CHECK(examples > 0, "{}: the loader gave no batch", fn);
+  const auto n = static_cast<double>(examples);
+  return {loss_sum / n, correct / n, examples};
+}
+
+}  // namespace
+
+double accuracy(const Tensor& logits, const Tensor& targets) {
+  TINYML_CHECK(logits.defined() && targets.defined(), "accuracy: undefined logits or targets");
+  TINYML_CHECK(logits.dim() == 2 && logits.size(0) > 0 && logits.size(1) > 0,
+               "accuracy: logits must be (N, C) with N, C > 0, got shape {}", shape_str(logits.shape()));
+  TINYML_CHECK(targets.dim() == 1 && targets.size(0) == logits.size(0),
+               "accuracy: targets must be (N) = ({}) class indices, got shape {}", logits.size(0),
+               shape_str(targets.shape()));
+  // BEGIN SOLUTION 06: accuracy: the share of rows whose argmax is the target class
+  NoGradGuard no_grad;
+  return static_cast<double>(eq(argmax(logits, 1), targets).mean().item());
+  // END SOLUTION
+}
+
+EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoader& loader) {
+  ModeGuard mode(model, /*training=*/true);
+  double loss_sum = 0.0, correct = 0.0;
+  size_t examples = 0;
+  // BEGIN SOLUTION 06: train_epoch: zero_grad, cross-entropy of the model's logits, backward, step
+  for (const Batch& batch : loader) {
+    optimizer.zero_grad();
+    const Tensor logits = model(batch.data);
+    const Tensor loss = cross_entropy(logits, batch.target);
+    const double value = loss.item();
+    TINYML_CHECK(std::isfinite(value), "train_epoch: the loss of batch {} is {}", examples, value);
+    loss.backward();
+    optimizer.step();
+    const auto n = static_cast<size_t>(batch.target.size(0));
+    loss_sum += value * static_cast<double>(n);
+    correct += accuracy(logits.detach(), batch.target) * static_cast<double>(n);
+    examples += n;
+  }
+  // END SOLUTION
+  return finish(loss_sum, correct, examples, "train_epoch");
+}
+
+EpochResult evaluate(nn::Module& model, DataLoader& loader) {
+  ModeGuard mode(model, /*training=*/false);
+  double loss_sum = 0.0, correct = 0.0;
+  size_t examples = 0;
+  // BEGIN SOLUTION 06: evaluate: eval mode, no graph; sum loss and hits per example over every batch
+  NoGradGuard no_grad;
+  for (const Batch& batch : loader) {
+    const Tensor logits = model(batch.data);
+    const auto n = static_cast<size_t>(batch.target.size(0));
+    loss_sum += static_cast<double>(cross_entropy(logits, batch.target).item()) * static_cast<double>(n);
+    correct += accuracy(logits, batch.target) * static_cast<double>(n);
+    examples += n;
+  }
+  // END SOLUTION
+  return finish(loss_sum, correct, examples, "evaluate");
+}
+
+}  // namespace tinyml::data
