@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "commands.hpp"
-#include "tinyml/core/error.hpp"
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
+#include "commands.hpp"
+#include "tinyml/core/error.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -50,9 +50,10 @@ void run_eval(const EvalOptions& o) {
         {"test_acc", r.accuracy}, {"n", r.n}, {"infer_ms_per_1000", r.ms_per_1000}};
     fmt::print("{}\n", out.dump());
   } else {
-    fmt::print("model      {} from {}\n",
-               loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch),
-               o.file);
+    fmt::print(
+        "model      {} from {}\n",
+        loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch),
+        o.file);
     fmt::print("dataset    {} (test split, {} examples)\n", data.description, r.n);
     fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
                r.correct, r.n, r.ms_per_1000);

@@ -51,7 +51,8 @@ void run_import(const ImportOptions& o) {
     meta["dataset"] = o.dataset;
   }
   io::save_model(*model, o.out, meta);
-  fmt::print("imported {} ({} layers, MLP {}) into {}\n", o.in, model->size(), train::arch_string(sizes), o.out);
+  fmt::print("imported {} ({} layers, MLP {}) into {}\n", o.in, model->size(), train::arch_string(sizes),
+             o.out);
 }
 
 }  // namespace

@@ -12,17 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "commands.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/nn/loss.hpp"
+#include "tinyml/quant/observer.hpp"
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
-#include "tinyml/quant/observer.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -217,9 +217,7 @@ void register_qat(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Batch size (training and calibration)")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the shuffling")
-      ->check(seed_value())
-      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the shuffling")->check(seed_value())->capture_default_str();
   cmd->add_option("--observer", o->observer, "How activation ranges follow the data during training")
       ->check(CLI::IsMember(quant::per_tensor_observer_names()))
       ->capture_default_str();

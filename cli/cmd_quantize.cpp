@@ -13,14 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/quant/observer.hpp"
 #include "tinyml/quant/quantize_model.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -169,10 +169,12 @@ void register_quantize(CLI::App& app) {
                   "minmax | mse (clip each weight channel for the least output error on calibration data)")
       ->check(CLI::IsMember({"minmax", "mse"}))
       ->capture_default_str();
-  cmd->add_option("--calib-batches", o->calib_batches, "Static mode and --weight-range mse: training batches to calibrate on")
+  cmd->add_option("--calib-batches", o->calib_batches,
+                  "Static mode and --weight-range mse: training batches to calibrate on")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--calib-batch-size", o->calib_batch_size, "Static mode and --weight-range mse: images per calibration batch")
+  cmd->add_option("--calib-batch-size", o->calib_batch_size,
+                  "Static mode and --weight-range mse: images per calibration batch")
       ->check(int_at_least(1))
       ->capture_default_str();
   cmd->add_option("--skip", o->skip,

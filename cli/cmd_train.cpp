@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/file.hpp"
@@ -16,8 +18,6 @@
 #include "tinyml/io/model_file.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -161,8 +161,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")
       ->check(seed_value())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads,
-                  "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
+  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_option("--limit", o->limit, "Train on the first N examples only (default: all)")

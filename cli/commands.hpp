@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <system_error>
 #include <string>
+#include <system_error>
 
 namespace tinyml::cli {
 

@@ -167,9 +167,10 @@ void register_course(CLI::App& app) {
       course->add_subcommand("grade", "Build and run every module's tests and print the grades");
   grade_cmd->add_flag("--json", o->json,
                       "Print the report as JSON (per module: passed/total, points, each test)");
-  grade_cmd->add_option("--fail-under", o->fail_under,
-                        "Exit with status 1 when the total is below P percent (it also does when the "
-                        "build fails or no test passes)")
+  grade_cmd
+      ->add_option("--fail-under", o->fail_under,
+                   "Exit with status 1 when the total is below P percent (it also does when the "
+                   "build fails or no test passes)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   add_build_options(grade_cmd, o);

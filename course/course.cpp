@@ -477,7 +477,8 @@ namespace {
 
 // Object files and archives: build products (a libtinyml.a holds every solution's machine code).
 bool is_build_product(const fs::path& p) {
-  static const std::set<std::string> exts = {".o", ".obj", ".a", ".lib", ".so", ".dylib", ".dll", ".pch", ".gch"};
+  static const std::set<std::string> exts = {".o",     ".obj", ".a",   ".lib", ".so",
+                                             ".dylib", ".dll", ".pch", ".gch"};
   const std::string name = p.filename().string();
   return exts.count(p.extension().string()) > 0 || name.find(".so.") != std::string::npos;
 }
@@ -605,9 +606,9 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
         (modules.count(r.module) ? report.replaced : report.kept).push_back(r.module);
         if (!modules.count(r.module)) continue;
         const size_t from = lines[r.begin_line].offset, to = lines[r.end_line - 1].offset;
-        removed.push_back({fmt::format("{}:{} ({:02}: {})", rel.generic_string(), r.begin_line, r.module,
-                                       r.message),
-                           text.substr(from, to - from)});
+        removed.push_back(
+            {fmt::format("{}:{} ({:02}: {})", rel.generic_string(), r.begin_line, r.module, r.message),
+             text.substr(from, to - from)});
       }
       std::string stripped = strip_solutions(text, rel.generic_string(), modules);
       if (stripped != text) {

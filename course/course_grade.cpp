@@ -100,7 +100,6 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& log, const 
   return code;
 }
 
-
 // ---------------------------------------------------------------- modules of a tree
 
 std::vector<ModuleInfo> list_modules(const fs::path& root) {
@@ -139,8 +138,9 @@ ModuleInfo find_module(std::string_view arg, const std::vector<ModuleInfo>& modu
   std::string_view a = arg;
   if (a.substr(0, 8) == "modules/") a.remove_prefix(8);
   while (!a.empty() && a.back() == '/') a.remove_suffix(1);
-  const bool digits = !a.empty() && a.size() <= 2 &&
-                      std::all_of(a.begin(), a.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const bool digits = !a.empty() && a.size() <= 2 && std::all_of(a.begin(), a.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
   for (const ModuleInfo& m : modules) {
     // Decimal on purpose: "08" is module 8, never an octal literal.
     if (digits ? (a.size() == 1 ? a[0] - '0' : (a[0] - '0') * 10 + (a[1] - '0')) == m.number : a == m.name)
@@ -148,9 +148,10 @@ ModuleInfo find_module(std::string_view arg, const std::vector<ModuleInfo>& modu
   }
   std::string known;
   for (const ModuleInfo& m : modules) known += fmt::format("\n  {:<24} {}", m.name, m.title);
-  throw CourseError(fmt::format("'{}' is not a module of this course; give its number (8 or 08) or its folder "
-                                "name. The modules:{}",
-                                arg, known));
+  throw CourseError(
+      fmt::format("'{}' is not a module of this course; give its number (8 or 08) or its folder "
+                  "name. The modules:{}",
+                  arg, known));
 }
 
 std::vector<std::string> module_targets(const ModuleInfo& m) {

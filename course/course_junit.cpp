@@ -195,7 +195,6 @@ class XmlReader {
   size_t pos_ = 0;
 };
 
-
 }  // namespace
 
 std::string one_line(std::string s, size_t limit) {
@@ -235,7 +234,8 @@ std::string failure_reason(std::string_view output) {
     std::string todo(output.substr(at, (eol == std::string_view::npos ? output.size() : eol) - at));
     // Drop what the enclosing gtest message adds after it: `" thrown in ...` or a closing parenthesis.
     if (const size_t q = todo.find("\" thrown in"); q != std::string::npos) todo.resize(q);
-    if (!todo.empty() && todo.back() == ')' && std::count(todo.begin(), todo.end(), ')') > std::count(todo.begin(), todo.end(), '('))
+    if (!todo.empty() && todo.back() == ')' &&
+        std::count(todo.begin(), todo.end(), ')') > std::count(todo.begin(), todo.end(), '('))
       todo.pop_back();
     return one_line(todo);
   }

@@ -45,14 +45,15 @@ int main() {
   // A hook sees every module's input and output; returning nothing leaves the output unchanged.
   std::vector<nn::HookHandle> hooks;
   for (const auto& [name, child] : model->named_children()) {
-    hooks.push_back(child->register_forward_hook([label = name](nn::Module& m, const Tensor&, const Tensor& out) {
-      const float mean = out.mean().item();
-      const float stddev = std::sqrt((out - mean).pow(2.0f).mean().item());
-      const float zeros = eq(out, Tensor::zeros(out.shape())).mean().item();
-      fmt::print("hook {} ({}): shape {} mean {:+.4f} std {:.4f} min {:+.4f} max {:+.4f} zeros {:.0f}%\n",
-                 label, m.type_name(), shape_str(out.shape()), mean, stddev, out.min().item(),
-                 out.max().item(), 100.0f * zeros);
-    }));
+    hooks.push_back(
+        child->register_forward_hook([label = name](nn::Module& m, const Tensor&, const Tensor& out) {
+          const float mean = out.mean().item();
+          const float stddev = std::sqrt((out - mean).pow(2.0f).mean().item());
+          const float zeros = eq(out, Tensor::zeros(out.shape())).mean().item();
+          fmt::print("hook {} ({}): shape {} mean {:+.4f} std {:.4f} min {:+.4f} max {:+.4f} zeros {:.0f}%\n",
+                     label, m.type_name(), shape_str(out.shape()), mean, stddev, out.min().item(),
+                     out.max().item(), 100.0f * zeros);
+        }));
   }
 
   const Tensor x = Tensor::randn({8, 4}, gen);

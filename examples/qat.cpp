@@ -27,7 +27,9 @@ using namespace tinyml;
 namespace {
 
 // The reference MLP 784-256-128-10, initialised from the default generator.
-std::shared_ptr<nn::Sequential> make_mlp() { return train::make_mlp({784, 256, 128, 10}, default_generator()); }
+std::shared_ptr<nn::Sequential> make_mlp() {
+  return train::make_mlp({784, 256, 128, 10}, default_generator());
+}
 
 std::shared_ptr<nn::Sequential> copy_of(const nn::Sequential& model) {
   auto copy = make_mlp();

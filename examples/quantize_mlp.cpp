@@ -25,7 +25,9 @@ using namespace tinyml;
 namespace {
 
 // The reference MLP 784-256-128-10, initialised from the default generator.
-std::shared_ptr<nn::Sequential> make_mlp() { return train::make_mlp({784, 256, 128, 10}, default_generator()); }
+std::shared_ptr<nn::Sequential> make_mlp() {
+  return train::make_mlp({784, 256, 128, 10}, default_generator());
+}
 
 // Test accuracy in percent. train::accuracy runs in eval mode without recording a graph (a
 // QuantizedLinear refuses inputs that would need one).
@@ -59,7 +61,8 @@ int main(int argc, char** argv) {
     const nn::CrossEntropyLoss loss_fn;
     data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
     for (int epoch = 0; epoch < epochs; ++epoch)
-      tinyml::train::train_epoch(*model, loader, adam, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
+      tinyml::train::train_epoch(*model, loader, adam,
+                                 [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
     const double fp32_acc = accuracy(*model, test);
     fmt::print("fp32 model: {} training images, {} epochs, test accuracy {:.2f}%\n\n", train->size(), epochs,
                fp32_acc);

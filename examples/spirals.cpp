@@ -12,10 +12,10 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/data/synthetic.hpp"
-#include "tinyml/plot/svg.hpp"
 #include "tinyml/nn/nn.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/optim/optim.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/train/train.hpp"
 
 using namespace tinyml;

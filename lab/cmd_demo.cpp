@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "lab/demo_report.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
@@ -30,8 +32,6 @@
 #include "tinyml/quant/qat.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {

@@ -13,19 +13,19 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "tinyml/plot/svg.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
 #include "tinyml/ops/ops.hpp"
+#include "tinyml/plot/svg.hpp"
 #include "tinyml/quant/calibrate.hpp"
+#include "tinyml/quant/observer.hpp"
 #include "tinyml/quant/precision.hpp"
 #include "tinyml/quant/qtensor.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
-#include "tinyml/quant/observer.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {

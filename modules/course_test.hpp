@@ -27,11 +27,12 @@ template <class F>
     const std::string msg = e.what();
     for (std::string_view p : parts)
       if (msg.find(p) == std::string::npos)
-        return ::testing::AssertionFailure() << "the error message\n  \"" << msg << "\"\ndoes not mention \"" << p
-                                             << "\" (messages name the function and the values it got)";
+        return ::testing::AssertionFailure() << "the error message\n  \"" << msg << "\"\ndoes not mention \""
+                                             << p << "\" (messages name the function and the values it got)";
     return ::testing::AssertionSuccess();
   } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a std::exception that is not a tinyml::Error: " << e.what();
+    return ::testing::AssertionFailure()
+           << "threw a std::exception that is not a tinyml::Error: " << e.what();
   }
   return ::testing::AssertionFailure() << "no exception was thrown";
 }
@@ -41,13 +42,13 @@ inline ::testing::AssertionResult tensor_near(const tinyml::Tensor& got, const t
                                               const std::vector<float>& want, float tol) {
   if (!got.defined()) return ::testing::AssertionFailure() << "the tensor is undefined";
   if (got.shape() != shape)
-    return ::testing::AssertionFailure() << "shape " << tinyml::shape_str(got.shape()) << ", expected "
-                                         << tinyml::shape_str(shape);
+    return ::testing::AssertionFailure()
+           << "shape " << tinyml::shape_str(got.shape()) << ", expected " << tinyml::shape_str(shape);
   const std::vector<float> v = got.to_vector();
   for (size_t i = 0; i < v.size(); ++i)
     if (!(std::abs(v[i] - want[i]) <= tol))
-      return ::testing::AssertionFailure() << "element " << i << " is " << v[i] << ", expected " << want[i]
-                                           << " (tolerance " << tol << ")";
+      return ::testing::AssertionFailure()
+             << "element " << i << " is " << v[i] << ", expected " << want[i] << " (tolerance " << tol << ")";
   return ::testing::AssertionSuccess();
 }
 

@@ -2,8 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tinyml/autograd/gradcheck.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/autograd/gradcheck.hpp"
 #include "tinyml/autograd/node.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/ops/ops.hpp"
@@ -133,7 +133,8 @@ TEST(Autograd, CompositeExpressionMatchesPyTorch) {
                   {-0.3444690406322479, -0.10052679479122162, -0.031537752598524094, 0.09484265744686127,
                    0.33508798480033875, 0.016597092151641846},
                   1e-6);
-  expect_vec_near(b.grad().to_vector(), {-0.007962474599480629, -0.08867626637220383, 0.045920927077531815}, 1e-6);
+  expect_vec_near(b.grad().to_vector(), {-0.007962474599480629, -0.08867626637220383, 0.045920927077531815},
+                  1e-6);
 }
 
 // From PyTorch 1.13:

@@ -32,12 +32,12 @@
 
 namespace {
 
-using tinyml::Error;
-using tinyml::Generator;
-using tinyml::Tensor;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
+using tinyml::Error;
+using tinyml::Generator;
+using tinyml::Tensor;
 namespace nn = tinyml::nn;
 namespace q = tinyml::quant;
 namespace optim = tinyml::optim;
@@ -74,9 +74,14 @@ std::vector<std::shared_ptr<q::QuantizedLinear>> quantized_modes(const nn::Linea
 TEST(BadInput, ElementwiseBroadcastNamesBothShapes) {
   const Tensor a = Tensor::zeros({2, 3});
   const Tensor b = Tensor::zeros({4});
-  expect_error([&] { tinyml::add(a, b); }, {"add: shapes [2, 3] and [4] cannot be broadcast", "dim 1: 3 vs 4"});
+  expect_error([&] { tinyml::add(a, b); },
+               {"add: shapes [2, 3] and [4] cannot be broadcast", "dim 1: 3 vs 4"});
   expect_error([&] { tinyml::sub(a, b); }, {"sub: shapes [2, 3] and [4]"});
-  expect_error([&] { (void)(a * Tensor::zeros({3, 2})); }, {"mul: shapes [2, 3] and [3, 2]", "dim 0: 2 vs 3"});
+  expect_error(
+      [&] {
+        (void)(a * Tensor::zeros({3, 2}));
+      },
+      {"mul: shapes [2, 3] and [3, 2]", "dim 0: 2 vs 3"});
   expect_error([&] { (void)(a / Tensor::zeros({2, 2})); }, {"div: shapes [2, 3] and [2, 2]"});
   expect_error([&] { tinyml::maximum(a, b); }, {"maximum: shapes [2, 3] and [4]"});
   // Broadcasting that is allowed: (2, 3) with (3) and with (2, 1).
@@ -86,52 +91,99 @@ TEST(BadInput, ElementwiseBroadcastNamesBothShapes) {
 
 TEST(BadInput, MatmulNamesTheShapesTheCallerPassed) {
   // The 1-D operands are promoted to 2-D inside; the message must still show [3], not [1, 3].
-  expect_error([] { tinyml::matmul(Tensor::zeros({3}), Tensor::zeros({4, 5})); },
-               {"matmul: shapes [3] and [4, 5] cannot be multiplied", "first (3)", "second-to-last dim of the second (4)"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4})); },
-               {"matmul: shapes [2, 3] and [4]", "only dim of the second (4)"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({3}), Tensor::zeros({4})); }, {"matmul: shapes [3] and [4]"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})); },
-               {"matmul: shapes [2, 3] and [4, 5] cannot be multiplied"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({5, 6})); },
-               {"matmul: shapes [2, 3, 4] and [5, 6]", "(4)", "(5)"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({3, 4}), Tensor::zeros({2, 5, 6})); },
-               {"matmul: shapes [3, 4] and [2, 5, 6]"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({3, 4, 5})); },
-               {"matmul: batched shapes [2, 3, 4] and [3, 4, 5] have different batch sizes (2 vs 3)"});
-  expect_error([] { tinyml::matmul(Tensor::zeros({1, 2, 3, 4}), Tensor::zeros({4, 5})); },
-               {"matmul: supports 1-D, 2-D and 3-D operands, got shapes [1, 2, 3, 4] and [4, 5]"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({3}), Tensor::zeros({4, 5}));
+      },
+      {"matmul: shapes [3] and [4, 5] cannot be multiplied", "first (3)",
+       "second-to-last dim of the second (4)"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4}));
+      },
+      {"matmul: shapes [2, 3] and [4]", "only dim of the second (4)"});
+  expect_error([] { tinyml::matmul(Tensor::zeros({3}), Tensor::zeros({4})); },
+               {"matmul: shapes [3] and [4]"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}));
+      },
+      {"matmul: shapes [2, 3] and [4, 5] cannot be multiplied"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({5, 6}));
+      },
+      {"matmul: shapes [2, 3, 4] and [5, 6]", "(4)", "(5)"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({3, 4}), Tensor::zeros({2, 5, 6}));
+      },
+      {"matmul: shapes [3, 4] and [2, 5, 6]"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({3, 4, 5}));
+      },
+      {"matmul: batched shapes [2, 3, 4] and [3, 4, 5] have different batch sizes (2 vs 3)"});
+  expect_error(
+      [] {
+        tinyml::matmul(Tensor::zeros({1, 2, 3, 4}), Tensor::zeros({4, 5}));
+      },
+      {"matmul: supports 1-D, 2-D and 3-D operands, got shapes [1, 2, 3, 4] and [4, 5]"});
 }
 
 TEST(BadInput, LinearOpNamesInputWeightAndBias) {
-  expect_error([] { tinyml::linear(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor()); },
-               {"linear: input of shape [2, 3] does not match weight of shape [4, 5] (expected (N, 5))"});
-  expect_error([] { tinyml::linear(Tensor::zeros({2, 5}), Tensor::zeros({4, 5}), Tensor::zeros({3})); },
-               {"linear: bias of shape [3] does not match weight of shape [4, 5]"});
+  expect_error(
+      [] {
+        tinyml::linear(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor());
+      },
+      {"linear: input of shape [2, 3] does not match weight of shape [4, 5] (expected (N, 5))"});
+  expect_error(
+      [] {
+        tinyml::linear(Tensor::zeros({2, 5}), Tensor::zeros({4, 5}), Tensor::zeros({3}));
+      },
+      {"linear: bias of shape [3] does not match weight of shape [4, 5]"});
 }
 
 TEST(BadInput, LossesNameBothShapes) {
-  expect_error([] { tinyml::cross_entropy(Tensor::zeros({4, 3}), Tensor::zeros({5})); },
-               {"cross_entropy: targets must have shape [4]", "input of shape [4, 3]", "got [5]"});
+  expect_error(
+      [] {
+        tinyml::cross_entropy(Tensor::zeros({4, 3}), Tensor::zeros({5}));
+      },
+      {"cross_entropy: targets must have shape [4]", "input of shape [4, 3]", "got [5]"});
   expect_error([] { tinyml::cross_entropy(Tensor::zeros({3}), Tensor::zeros({1})); },
                {"cross_entropy: logits must be (N, C), got [3]"});
-  expect_error([] { tinyml::nll_loss(Tensor::zeros({4, 3}), Tensor::zeros({4, 1})); },
-               {"nll_loss: targets must have shape [4]", "[4, 3]", "got [4, 1]"});
-  expect_error([] { tinyml::mse_loss(Tensor::zeros({2, 3}), Tensor::zeros({3, 2})); },
-               {"mse_loss: input shape [2, 3] differs from target shape [3, 2]"});
-  expect_error([] { tinyml::binary_cross_entropy_with_logits(Tensor::zeros({2, 3}), Tensor::zeros({2})); },
-               {"binary_cross_entropy_with_logits: logits shape [2, 3] differs from target shape [2]"});
+  expect_error(
+      [] {
+        tinyml::nll_loss(Tensor::zeros({4, 3}), Tensor::zeros({4, 1}));
+      },
+      {"nll_loss: targets must have shape [4]", "[4, 3]", "got [4, 1]"});
+  expect_error(
+      [] {
+        tinyml::mse_loss(Tensor::zeros({2, 3}), Tensor::zeros({3, 2}));
+      },
+      {"mse_loss: input shape [2, 3] differs from target shape [3, 2]"});
+  expect_error(
+      [] {
+        tinyml::binary_cross_entropy_with_logits(Tensor::zeros({2, 3}), Tensor::zeros({2}));
+      },
+      {"binary_cross_entropy_with_logits: logits shape [2, 3] differs from target shape [2]"});
   // The loss modules say the same through the functions they call.
   expect_error([] { nn::MSELoss()(Tensor::zeros({2}), Tensor::zeros({3})); }, {"mse_loss", "[2]", "[3]"});
-  expect_error([] { nn::CrossEntropyLoss()(Tensor::zeros({2, 3}), Tensor()); },
-               {"CrossEntropyLoss: input and target must both be defined"});
+  expect_error(
+      [] {
+        nn::CrossEntropyLoss()(Tensor::zeros({2, 3}), Tensor());
+      },
+      {"CrossEntropyLoss: input and target must both be defined"});
 }
 
 TEST(BadInput, LinearModuleNamesBothShapes) {
   auto lin = linear(3, 2);
-  expect_error([&] { (*lin)(Tensor::zeros({4, 5})); },
-               {"Linear::forward: expected input of shape (..., 3) for weight of shape [2, 3], got input of shape "
-                "[4, 5]"});
+  expect_error(
+      [&] {
+        (*lin)(Tensor::zeros({4, 5}));
+      },
+      {"Linear::forward: expected input of shape (..., 3) for weight of shape [2, 3], got input of shape "
+       "[4, 5]"});
   expect_error([&] { (*lin)(Tensor::zeros({})); }, {"Linear::forward", "got input of shape []"});
 }
 
@@ -140,20 +192,27 @@ TEST(BadInput, QuantizedLinearNamesBothShapesInEveryMode) {
   for (const auto& ql : quantized_modes(*lin)) {
     SCOPED_TRACE(q::to_string(ql->mode()));
     tinyml::NoGradGuard no_grad;
-    expect_error([&] { (*ql)(Tensor::zeros({2, 5})); },
-                 {"QuantizedLinear::forward: expected input of shape (..., 4) for weight of shape [3, 4], got input "
-                  "of shape [2, 5]"});
+    expect_error(
+        [&] {
+          (*ql)(Tensor::zeros({2, 5}));
+        },
+        {"QuantizedLinear::forward: expected input of shape (..., 4) for weight of shape [3, 4], got input "
+         "of shape [2, 5]"});
   }
 }
 
 TEST(BadInput, SequentialNamesTheFailingChild) {
   nn::Sequential s{linear(4, 8), std::make_shared<nn::ReLU>(), linear(5, 2)};
-  expect_error([&] { s(Tensor::zeros({2, 4})); },
-               {"Sequential::forward: module '2' (Linear): Linear::forward: expected input of shape (..., 5) for "
-                "weight of shape [2, 5], got input of shape [2, 8]"});
+  expect_error(
+      [&] {
+        s(Tensor::zeros({2, 4}));
+      },
+      {"Sequential::forward: module '2' (Linear): Linear::forward: expected input of shape (..., 5) for "
+       "weight of shape [2, 5], got input of shape [2, 8]"});
   // Nested Sequentials give the dotted name, as named_modules() does, with the prefix once.
   auto head = std::make_shared<nn::Sequential>(linear(8, 3), std::make_shared<nn::ReLU>());
-  nn::Sequential outer(std::vector<std::pair<std::string, nn::ModulePtr>>{{"stem", linear(4, 6)}, {"head", head}});
+  nn::Sequential outer(
+      std::vector<std::pair<std::string, nn::ModulePtr>>{{"stem", linear(4, 6)}, {"head", head}});
   try {
     outer(Tensor::zeros({2, 4}));
     ADD_FAILURE() << "a (2, 6) input reached Linear(8, 3)";
@@ -172,8 +231,11 @@ TEST(BadInput, SequentialPassesCourseTodosThrough) {
     std::string type_name() const override { return "Stub"; }
   };
   nn::Sequential s{linear(2, 2), std::make_shared<Stub>()};
-  EXPECT_THAT([&] { s(Tensor::zeros({1, 2})); },
-              ThrowsMessage<tinyml::NotImplemented>(::testing::StrEq("TODO 03: Stub::forward")));
+  EXPECT_THAT(
+      [&] {
+        s(Tensor::zeros({1, 2}));
+      },
+      ThrowsMessage<tinyml::NotImplemented>(::testing::StrEq("TODO 03: Stub::forward")));
 }
 
 // ---------------------------------------------------------------- empty tensors, zero-size batches
@@ -204,36 +266,67 @@ TEST(BadInput, ZeroRowBatchFlowsThroughLayers) {
 // Unlike PyTorch, which returns NaN for the mean over nothing, a loss over zero elements throws: a
 // NaN loss would silently turn every parameter into NaN at the next step.
 TEST(BadInput, LossOverZeroElementsIsAnError) {
-  expect_error([] { tinyml::cross_entropy(Tensor::zeros({0, 3}), Tensor::zeros({0})); },
-               {"cross_entropy: empty logits of shape [0, 3] (no rows or no classes)", "N >= 1"});
-  expect_error([] { tinyml::cross_entropy(Tensor::zeros({2, 0}), Tensor::zeros({2})); },
-               {"cross_entropy: empty logits of shape [2, 0]", "C >= 1"});
-  expect_error([] { tinyml::nll_loss(Tensor::zeros({0, 3}), Tensor::zeros({0})); },
-               {"nll_loss: empty input of shape [0, 3]"});
-  expect_error([] { tinyml::mse_loss(Tensor::zeros({0, 3}), Tensor::zeros({0, 3})); },
-               {"mse_loss: empty input of shape [0, 3]; expected at least one element"});
+  expect_error(
+      [] {
+        tinyml::cross_entropy(Tensor::zeros({0, 3}), Tensor::zeros({0}));
+      },
+      {"cross_entropy: empty logits of shape [0, 3] (no rows or no classes)", "N >= 1"});
+  expect_error(
+      [] {
+        tinyml::cross_entropy(Tensor::zeros({2, 0}), Tensor::zeros({2}));
+      },
+      {"cross_entropy: empty logits of shape [2, 0]", "C >= 1"});
+  expect_error(
+      [] {
+        tinyml::nll_loss(Tensor::zeros({0, 3}), Tensor::zeros({0}));
+      },
+      {"nll_loss: empty input of shape [0, 3]"});
+  expect_error(
+      [] {
+        tinyml::mse_loss(Tensor::zeros({0, 3}), Tensor::zeros({0, 3}));
+      },
+      {"mse_loss: empty input of shape [0, 3]; expected at least one element"});
   expect_error([] { tinyml::binary_cross_entropy_with_logits(Tensor::zeros({0}), Tensor::zeros({0})); },
                {"binary_cross_entropy_with_logits: empty logits of shape [0]"});
-  expect_error([] { tinyml::mean(Tensor::zeros({0, 3})); }, {"mean: cannot average an empty tensor of shape [0, 3]"});
+  expect_error(
+      [] {
+        tinyml::mean(Tensor::zeros({0, 3}));
+      },
+      {"mean: cannot average an empty tensor of shape [0, 3]"});
 }
 
 // Reductions over nothing follow PyTorch: a sum is 0, a max has no answer.
 TEST(BadInput, EmptyReductionsFollowPyTorch) {
   EXPECT_EQ(tinyml::sum(Tensor::zeros({0, 3})).item(), 0.0f);
   EXPECT_TRUE(tinyml::equal(tinyml::sum(Tensor::zeros({0, 3}), 0), Tensor::zeros({3})));
-  expect_error([] { tinyml::max(Tensor::zeros({0, 3})); }, {"max: cannot reduce an empty tensor of shape [0, 3]"});
-  expect_error([] { tinyml::max(Tensor::zeros({0, 3}), 0); }, {"max: cannot reduce an empty dim 0 of shape [0, 3]"});
+  expect_error(
+      [] {
+        tinyml::max(Tensor::zeros({0, 3}));
+      },
+      {"max: cannot reduce an empty tensor of shape [0, 3]"});
+  expect_error(
+      [] {
+        tinyml::max(Tensor::zeros({0, 3}), 0);
+      },
+      {"max: cannot reduce an empty dim 0 of shape [0, 3]"});
 }
 
 TEST(BadInput, EmptyTensorHasNoQuantizationRange) {
-  expect_error([] { q::choose_qparams(Tensor::zeros({0, 3}), q::QuantSpec{}); },
-               {"choose_qparams: got an empty tensor of shape [0, 3]; there is no range to quantize"});
+  expect_error(
+      [] {
+        q::choose_qparams(Tensor::zeros({0, 3}), q::QuantSpec{});
+      },
+      {"choose_qparams: got an empty tensor of shape [0, 3]; there is no range to quantize"});
   expect_error([] { q::QTensor::quantize(Tensor::zeros({0}), q::QuantSpec{}); }, {"choose_qparams", "[0]"});
   q::MinMaxObserver obs;
-  expect_error([&] { obs.observe(Tensor::zeros({0, 3})); },
-               {"MinMaxObserver::observe: got an empty tensor of shape [0, 3]"});
+  expect_error(
+      [&] {
+        obs.observe(Tensor::zeros({0, 3}));
+      },
+      {"MinMaxObserver::observe: got an empty tensor of shape [0, 3]"});
   // With qparams given there is nothing to choose, and an empty QTensor is fine.
-  const q::QTensor e = q::QTensor::quantize(Tensor::zeros({0, 3}), q::choose_qparams(-1.0f, 1.0f, q::QuantSpec{}));
+  const q::QTensor e =
+      q::QTensor::quantize(Tensor::zeros({0, 3}), q::choose_qparams(-1.0f, 1.0f, q::QuantSpec{}));
   EXPECT_EQ(e.numel(), 0);
   EXPECT_EQ(e.storage_bytes(), 0u);
 }
@@ -257,7 +350,8 @@ TEST(BadInput, ClassLabelsOutOfRange) {
     const Tensor t({0.0f, bad});
     expect_error([&] { tinyml::cross_entropy(logits, t); },
                  {"cross_entropy: target", "at position 1 is not a class index in [0, 3)"});
-    expect_error([&] { tinyml::nll_loss(logits, t); }, {"nll_loss: target", "is not a class index in [0, 3)"});
+    expect_error([&] { tinyml::nll_loss(logits, t); },
+                 {"nll_loss: target", "is not a class index in [0, 3)"});
     expect_error([&] { nn::CrossEntropyLoss()(logits, t); }, {"not a class index in [0, 3)"});
   }
   expect_error([&] { tinyml::cross_entropy(logits, Tensor({0.0f, -1.0f})); }, {"target -1 at position 1"});
@@ -270,15 +364,18 @@ TEST(BadInput, NaNHasNoQuantizedValue) {
   const q::QParams qp = q::choose_qparams(-1.0f, 1.0f, q::QuantSpec{});
   expect_error([&] { q::QTensor::quantize(x, q::QuantSpec{}); },
                {"choose_qparams: tensor of shape [3] holds a non-finite value nan at flat index 1"});
-  expect_error([&] { q::QTensor::quantize(x, qp); },
-               {"QTensor::quantize: tensor of shape [3] holds NaN at flat index 1; NaN has no quantized value"});
-  expect_error([&] { q::fake_quantize(x, qp); }, {"fake_quantize: tensor of shape [3] holds NaN at flat index 1"});
+  expect_error(
+      [&] { q::QTensor::quantize(x, qp); },
+      {"QTensor::quantize: tensor of shape [3] holds NaN at flat index 1; NaN has no quantized value"});
+  expect_error([&] { q::fake_quantize(x, qp); },
+               {"fake_quantize: tensor of shape [3] holds NaN at flat index 1"});
 
   auto lin = linear(4, 3);
   const auto modes = quantized_modes(*lin);
   tinyml::NoGradGuard no_grad;
   const Tensor bad({{1.0f, kNaN, 0.0f, 0.0f}});
-  expect_error([&] { (*modes[0])(bad); }, {"QuantizedLinear::forward: the input of shape [1, 4] holds NaN or Inf"});
+  expect_error([&] { (*modes[0])(bad); },
+               {"QuantizedLinear::forward: the input of shape [1, 4] holds NaN or Inf"});
   expect_error([&] { (*modes[1])(bad); }, {"QuantizedLinear::forward: the input of shape [1, 4] holds NaN"});
   // Weight-only mode computes in float, like nn::Linear: NaN in gives NaN out, no error.
   EXPECT_TRUE(std::isnan((*modes[2])(bad).at({0, 0})));
@@ -307,17 +404,24 @@ TEST(BadInput, NonFiniteRangesAreRejected) {
                {"choose_qparams: range bounds must be finite, got [nan, 1]"});
   expect_error([] { q::choose_qparams(-kInf, 1.0f, q::QuantSpec{}); },
                {"choose_qparams: range bounds must be finite, got [-inf, 1]"});
-  expect_error([] { q::choose_qparams(Tensor({1.0f, kInf}), q::QuantSpec{}); },
-               {"choose_qparams: tensor of shape [2] holds a non-finite value inf at flat index 1"});
+  expect_error(
+      [] {
+        q::choose_qparams(Tensor({1.0f, kInf}), q::QuantSpec{});
+      },
+      {"choose_qparams: tensor of shape [2] holds a non-finite value inf at flat index 1"});
   const std::vector<float> mins{0.0f, kNaN}, maxs{1.0f, 1.0f};
   expect_error([&] { q::choose_qparams(mins, maxs, q::QuantSpec::int8_symmetric_per_channel()); },
                {"choose_qparams (per-channel): channel 1 has range [nan, 1]"});
   for (const std::string& name : q::observer_names()) {
     SCOPED_TRACE(name);
-    const q::QuantSpec spec = name == "per-channel-minmax" ? q::QuantSpec::int8_symmetric_per_channel() : q::QuantSpec{};
+    const q::QuantSpec spec =
+        name == "per-channel-minmax" ? q::QuantSpec::int8_symmetric_per_channel() : q::QuantSpec{};
     auto obs = q::make_observer(name, spec);
-    expect_error([&] { obs->observe(Tensor({{1.0f, kNaN}, {kInf, 0.0f}})); },
-                 {"::observe: 2 of the 4 values of the tensor of shape [2, 2] are NaN or infinite"});
+    expect_error(
+        [&] {
+          obs->observe(Tensor({{1.0f, kNaN}, {kInf, 0.0f}}));
+        },
+        {"::observe: 2 of the 4 values of the tensor of shape [2, 2] are NaN or infinite"});
     EXPECT_EQ(obs->count(), 0);  // the bad batch left no trace
   }
 }
@@ -339,7 +443,9 @@ TEST(BadInput, BitsOutsideTwoToEight) {
   }
   // In range but not what the integer kernel takes.
   expect_error(
-      [&] { q::QuantizedLinear::from_float(*lin, q::QuantSpec{4, q::Scheme::Affine}, q::QuantMode::Dynamic); },
+      [&] {
+        q::QuantizedLinear::from_float(*lin, q::QuantSpec{4, q::Scheme::Affine}, q::QuantMode::Dynamic);
+      },
       {"QuantizedLinear: dynamic mode runs an int8 GEMM and needs a signed weight spec", "got uint4 affine"});
 }
 
@@ -349,12 +455,12 @@ TEST(BadInput, PerChannelAxisOutOfRange) {
     SCOPED_TRACE(axis);
     const q::QuantSpec spec = q::QuantSpec::int8_symmetric_per_channel(axis);
     const std::string got = "channel axis " + std::to_string(axis) + " is out of range for";
-    expect_error([&] { q::choose_qparams(w, spec); }, {"choose_qparams: ", got.c_str(), "shape [4, 3]",
-                                                        "(expected -2 <= axis < 2)"});
+    expect_error([&] { q::choose_qparams(w, spec); },
+                 {"choose_qparams: ", got.c_str(), "shape [4, 3]", "(expected -2 <= axis < 2)"});
     expect_error([&] { q::QTensor::quantize(w, spec); }, {got.c_str(), "[4, 3]"});
     q::PerChannelMinMaxObserver obs(axis);
-    expect_error([&] { obs.observe(w); },
-                 {"PerChannelMinMaxObserver::observe: ", got.c_str(), "shape [4, 3] (expected -2 <= axis < 2)"});
+    expect_error([&] { obs.observe(w); }, {"PerChannelMinMaxObserver::observe: ", got.c_str(),
+                                           "shape [4, 3] (expected -2 <= axis < 2)"});
   }
   // A negative axis inside the range counts from the end, as in PyTorch.
   EXPECT_EQ(q::choose_qparams(w, q::QuantSpec::int8_symmetric_per_channel(-1)).channels(), 3u);
@@ -364,16 +470,22 @@ TEST(BadInput, PerChannelAxisOutOfRange) {
 
 TEST(BadInput, CalibrationWithoutData) {
   nn::Sequential model{linear(4, 2)};
-  expect_error([&] { q::calibrate(model, {}); },
-               {"calibrate: no calibration data: got 0 batches; expected at least one batch of inputs for the "
-                "Sequential"});
-  expect_error([&] { q::calibrate(model, {Tensor::zeros({0, 4})}); },
-               {"calibrate: batch 0 of 1 is empty, shape [0, 4]"});
+  expect_error(
+      [&] { q::calibrate(model, {}); },
+      {"calibrate: no calibration data: got 0 batches; expected at least one batch of inputs for the "
+       "Sequential"});
+  expect_error(
+      [&] {
+        q::calibrate(model, {Tensor::zeros({0, 4})});
+      },
+      {"calibrate: batch 0 of 1 is empty, shape [0, 4]"});
   for (const std::string& name : q::observer_names()) {
     SCOPED_TRACE(name);
-    const q::QuantSpec spec = name == "per-channel-minmax" ? q::QuantSpec::int8_symmetric_per_channel() : q::QuantSpec{};
+    const q::QuantSpec spec =
+        name == "per-channel-minmax" ? q::QuantSpec::int8_symmetric_per_channel() : q::QuantSpec{};
     auto obs = q::make_observer(name, spec);
-    expect_error([&] { obs->qparams(); }, {"::qparams: calibration saw no data (observe() was never called)"});
+    expect_error([&] { obs->qparams(); },
+                 {"::qparams: calibration saw no data (observe() was never called)"});
     expect_error([&] { obs->range(); }, {"::range: calibration saw no data"});
   }
 }
@@ -383,10 +495,12 @@ TEST(BadInput, CalibrationWithoutData) {
 TEST(BadInput, BackwardOnNonScalarNeedsAGradient) {
   Tensor x = Tensor::ones({2, 3}).requires_grad_();
   const Tensor y = x * 2.0f;
-  expect_error([&] { y.backward(); },
-               {"backward: grad can be implicitly created only for a tensor with one element; this one has shape "
-                "[2, 3]: pass a gradient of that shape"});
-  expect_error([&] { y.backward(Tensor::ones({3})); }, {"backward: gradient shape [3] differs from tensor shape [2, 3]"});
+  expect_error(
+      [&] { y.backward(); },
+      {"backward: grad can be implicitly created only for a tensor with one element; this one has shape "
+       "[2, 3]: pass a gradient of that shape"});
+  expect_error([&] { y.backward(Tensor::ones({3})); },
+               {"backward: gradient shape [3] differs from tensor shape [2, 3]"});
   y.backward(Tensor::ones({2, 3}));  // the remedy the message names
   EXPECT_TRUE(tinyml::equal(x.grad(), Tensor::full({2, 3}, 2.0f)));
   expect_error([] { Tensor::ones({2}).sum().backward(); },
@@ -397,9 +511,10 @@ TEST(BadInput, SecondBackwardThroughAFreedGraph) {
   Tensor x = Tensor::ones({2, 3}).requires_grad_();
   const Tensor y = (x * x).sum();
   y.backward();
-  expect_error([&] { y.backward(); },
-               {"backward: trying to backward through the graph a second time (SumBackward0 was already freed); "
-                "pass retain_graph=true to the first backward"});
+  expect_error(
+      [&] { y.backward(); },
+      {"backward: trying to backward through the graph a second time (SumBackward0 was already freed); "
+       "pass retain_graph=true to the first backward"});
   // With retain_graph the second pass works and gradients add up: 2·x twice.
   Tensor z = Tensor::ones({2}).requires_grad_();
   const Tensor w = (z * z).sum();
@@ -411,7 +526,8 @@ TEST(BadInput, SecondBackwardThroughAFreedGraph) {
 // ---------------------------------------------------------------- optimizers
 
 TEST(BadInput, OptimizerWithoutParametersOrWithABadLearningRate) {
-  expect_error([] { optim::SGD({}, {0.1}); }, {"Optimizer: got an empty parameter list; expected at least one tensor"});
+  expect_error([] { optim::SGD({}, {0.1}); },
+               {"Optimizer: got an empty parameter list; expected at least one tensor"});
   expect_error([] { optim::Adam({}, {}); }, {"Optimizer: got an empty parameter list"});
   // A model without parameters hands over an empty list, with the same message.
   nn::Sequential relu_only{std::make_shared<nn::ReLU>()};
@@ -425,7 +541,8 @@ TEST(BadInput, OptimizerWithoutParametersOrWithABadLearningRate) {
     expect_error([&] { optim::Adam({p}, o); }, {"Optimizer: learning rate must be finite and >= 0"});
   }
   optim::SGD sgd({p}, {0.1});
-  expect_error([&] { sgd.set_lr(-2.0); }, {"Optimizer::set_lr: learning rate must be finite and >= 0, got -2"});
+  expect_error([&] { sgd.set_lr(-2.0); },
+               {"Optimizer::set_lr: learning rate must be finite and >= 0, got -2"});
   EXPECT_EQ(sgd.lr(), 0.1);  // unchanged
   optim::AdamOptions b;
   b.beta1 = 1.0;
@@ -443,8 +560,9 @@ TEST(BadInput, MissingOrForeignFilesNameThePath) {
   const std::string missing = (dir / "missing.safetensors").string();
   fs::remove(missing);
   nn::Sequential model{linear(2, 2)};
-  expect_error([&] { tinyml::io::read_safetensors(missing); },
-               {"read_safetensors('", "missing.safetensors'): cannot open the file: No such file or directory"});
+  expect_error(
+      [&] { tinyml::io::read_safetensors(missing); },
+      {"read_safetensors('", "missing.safetensors'): cannot open the file: No such file or directory"});
   expect_error([&] { tinyml::io::load_model(missing); }, {"missing.safetensors", "cannot open the file"});
   expect_error([&] { tinyml::io::load(model, missing); }, {"missing.safetensors", "cannot open the file"});
   const std::string text = (dir / "notes.safetensors").string();
@@ -467,12 +585,17 @@ TEST(BadInput, UndefinedTensorsAndBadShapesAreErrorsNotCrashes) {
   expect_error([&] { undef.mul_(2.0f); }, {"Tensor::mul_: the tensor is undefined"});
   expect_error([&] { undef.clamp_(0.0f, 1.0f); }, {"Tensor::clamp_: the tensor is undefined"});
   expect_error([&] { undef.to_vector(); }, {"the tensor is undefined"});
-  expect_error([] { Tensor::from_data(nullptr, {2, 2}); }, {"Tensor::from_data: null pointer for shape [2, 2]"});
+  expect_error(
+      [] {
+        Tensor::from_data(nullptr, {2, 2});
+      },
+      {"Tensor::from_data: null pointer for shape [2, 2]"});
   EXPECT_EQ(Tensor::from_data(nullptr, {0, 2}).numel(), 0);
   expect_error([] { Tensor::zeros({2, -1}); }, {"Tensor::full: negative dimension in shape [2, -1]"});
   expect_error([] { Tensor::ones({1}).expand({-5}); }, {"expand: cannot expand shape [1] to [-5]"});
   expect_error([] { Tensor::ones({1}).expand({-2, 1}); }, {"expand: cannot expand shape [1] to [-2, 1]"});
-  expect_error([] { Tensor::arange(0.0f, 1e30f, 1.0f); }, {"Tensor::arange: start=0 end=1e+30 step=1 would make"});
+  expect_error([] { Tensor::arange(0.0f, 1e30f, 1.0f); },
+               {"Tensor::arange: start=0 end=1e+30 step=1 would make"});
 }
 
 // ---------------------------------------------------------------- command-line validators
@@ -489,7 +612,8 @@ TEST(BadInput, CliValidatorsNameTheValueAndTheExpectation) {
   for (const char* bad : {"0", "-3", "3.7", "x", "", "99999999999999999999", "7 "})
     check(tinyml::cli::int_at_least(1), bad, std::string("must be an integer >= 1, got '") + bad + "'");
   for (const char* bad : {"1", "1.5", "-0.1", "nan"})
-    check(tinyml::cli::fraction_below_one(), bad, std::string("must be a number in [0, 1), got '") + bad + "'");
+    check(tinyml::cli::fraction_below_one(), bad,
+          std::string("must be a number in [0, 1), got '") + bad + "'");
   check(tinyml::cli::positive_number(), "0.001", "");
   check(tinyml::cli::int_at_least(1), "7", "");
   check(tinyml::cli::fraction_below_one(), "0.9", "");

@@ -71,7 +71,8 @@ class HalfUsed : public nn::Module {
 };
 
 std::shared_ptr<nn::Sequential> small_mlp(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, 8, true, gen), std::make_shared<nn::ReLU>(),
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, 8, true, gen),
+                                          std::make_shared<nn::ReLU>(),
                                           std::make_shared<nn::Linear>(8, 3, true, gen));
 }
 
@@ -82,7 +83,8 @@ std::vector<Tensor> random_batches(int count, int64_t rows, int64_t cols, Genera
 }
 
 void expect_clean(nn::Module& model) {
-  for (const auto& [name, m] : model.named_modules()) EXPECT_EQ(m->num_forward_hooks(), 0u) << "module '" << name << "'";
+  for (const auto& [name, m] : model.named_modules())
+    EXPECT_EQ(m->num_forward_hooks(), 0u) << "module '" << name << "'";
 }
 
 // Population mean and standard deviation, in double.
@@ -178,8 +180,8 @@ TEST(Calibrate, RemovesHooksAndRestoresModes) {
   Generator gen(23);
   auto model = small_mlp(gen);
   int user_hook_calls = 0;
-  auto user_hook = (*model)[2]->register_forward_pre_hook(
-      std::function<void(nn::Module&, const Tensor&)>([&](nn::Module&, const Tensor&) { ++user_hook_calls; }));
+  auto user_hook = (*model)[2]->register_forward_pre_hook(std::function<void(nn::Module&, const Tensor&)>(
+      [&](nn::Module&, const Tensor&) { ++user_hook_calls; }));
   model->train();
   (*model)[2]->eval();  // a mixed state must come back as it was
   calibrate(*model, random_batches(2, 8, 4, gen));
@@ -226,7 +228,8 @@ TEST(Calibrate, CleansUpWhenForwardThrows) {
                                                   std::make_shared<Thrower>(3),
                                                   std::make_shared<nn::Linear>(4, 2, true, gen));
     model->eval();
-    EXPECT_THAT(error_of([&] { calibrate(*model, random_batches(4, 8, 4, gen)); }), HasSubstr("failing on purpose"));
+    EXPECT_THAT(error_of([&] { calibrate(*model, random_batches(4, 8, 4, gen)); }),
+                HasSubstr("failing on purpose"));
     expect_clean(*model);
     for (const auto& [name, m] : model->named_modules()) EXPECT_FALSE(m->is_training()) << name;
   }
@@ -249,7 +252,8 @@ TEST(Calibrate, NestedNamesAndTable) {
                                                 std::make_shared<nn::ReLU>(),
                                                 std::make_shared<nn::Linear>(6, 2, true, gen));
   nn::Sequential model(std::vector<std::pair<std::string, nn::ModulePtr>>{
-      {"embed", std::make_shared<nn::Linear>(3, 6, true, gen)}, {"act", std::make_shared<nn::ReLU>()},
+      {"embed", std::make_shared<nn::Linear>(3, 6, true, gen)},
+      {"act", std::make_shared<nn::ReLU>()},
       {"block", block}});
   const CalibrationResult res = calibrate(model, random_batches(2, 8, 3, gen));
   ASSERT_EQ(res.layers.size(), 3u);
@@ -257,7 +261,8 @@ TEST(Calibrate, NestedNamesAndTable) {
   EXPECT_EQ(res.layers[1].name, "block.0");
   EXPECT_EQ(res.layers[2].name, "block.2");
   const std::string table = res.table();
-  for (const char* s : {"layer", "count", "clip%", "scale", "zp", "embed", "block.0", "block.2", "Linear", "histogram"})
+  for (const char* s :
+       {"layer", "count", "clip%", "scale", "zp", "embed", "block.0", "block.2", "Linear", "histogram"})
     EXPECT_THAT(table, HasSubstr(s));
   // A header and one line per layer.
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4);
@@ -335,7 +340,9 @@ TEST(Calibrate, BadArguments) {
   Generator gen(32);
   auto model = small_mlp(gen);
   EXPECT_THAT(error_of([&] { calibrate(*model, {}); }), HasSubstr("calibrate: no calibration data"));
-  EXPECT_THAT(error_of([&] { calibrate(*model, {Tensor::randn({2, 4}, gen), Tensor()}); }),
+  EXPECT_THAT(error_of([&] {
+                calibrate(*model, {Tensor::randn({2, 4}, gen), Tensor()});
+              }),
               HasSubstr("batch 1 of 2 is undefined"));
   CalibrationConfig config;
   config.observer = "median";
@@ -345,7 +352,8 @@ TEST(Calibrate, BadArguments) {
   expect_clean(*model);
 
   nn::ReLU no_linear;
-  EXPECT_THAT(error_of([&] { calibrate(no_linear, random_batches(1, 2, 4, gen)); }), HasSubstr("no nn::Linear"));
+  EXPECT_THAT(error_of([&] { calibrate(no_linear, random_batches(1, 2, 4, gen)); }),
+              HasSubstr("no nn::Linear"));
 
   HalfUsed half;
   EXPECT_THAT(error_of([&] { calibrate(half, random_batches(1, 2, 3, gen)); }),
@@ -376,7 +384,8 @@ TEST(Calibrate, InputMomentsAreTheMeanOuterProductOfTheInputs) {
     const std::vector<float> v = b.to_vector();
     for (int64_t row = 0; row < b.shape()[0]; ++row)
       for (int64_t i = 0; i < 5; ++i)
-        for (int64_t j = 0; j < 5; ++j) expect[static_cast<size_t>(i * 5 + j)] += v[row * 5 + i] * v[row * 5 + j] / 11.0;
+        for (int64_t j = 0; j < 5; ++j)
+          expect[static_cast<size_t>(i * 5 + j)] += v[row * 5 + i] * v[row * 5 + j] / 11.0;
   }
   const std::vector<float> got = m.to_vector();
   // Float sums of 11 products of N(0,1) values: relative error ~1e-6; 1e-5 absolute is ample.
@@ -386,7 +395,8 @@ TEST(Calibrate, InputMomentsAreTheMeanOuterProductOfTheInputs) {
   EXPECT_FALSE(calibrate(*model, batches).at("0").input_moment.defined());
   // Moments are of inputs; asking for them while observing outputs is a mistake.
   config.observe_inputs = false;
-  EXPECT_THAT(error_of([&] { calibrate(*model, batches, config); }), HasSubstr("input_moments needs observe_inputs"));
+  EXPECT_THAT(error_of([&] { calibrate(*model, batches, config); }),
+              HasSubstr("input_moments needs observe_inputs"));
 }
 
 }  // namespace

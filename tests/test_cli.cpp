@@ -170,14 +170,15 @@ TEST(CliTrain, FashionMnistSubsetTrainsInOneEpoch) {
 
 TEST(CliQuantize, Int4DynamicAndQatFilesArePackedAndReloadToTheirAccuracy) {
   const fs::path model = temp_path("spirals_fp32.safetensors");
-  ASSERT_EQ(tinyml_cli("train --dataset spirals --lr 0.01 --batch 64 --epochs 5 --threads 1 --quiet --save '" +
-                       model.string() + "'")
-                .status,
-            0);
+  ASSERT_EQ(
+      tinyml_cli("train --dataset spirals --lr 0.01 --batch 64 --epochs 5 --threads 1 --quiet --save '" +
+                 model.string() + "'")
+          .status,
+      0);
   // int4 weights in dynamic mode: packed two per byte, run through the int8 GEMM.
   const fs::path q4 = temp_path("spirals_int4.safetensors");
-  const ProcessResult q =
-      tinyml_cli("quantize '" + model.string() + "' --bits 4 --mode dynamic --json --out '" + q4.string() + "'");
+  const ProcessResult q = tinyml_cli("quantize '" + model.string() +
+                                     "' --bits 4 --mode dynamic --json --out '" + q4.string() + "'");
   ASSERT_EQ(q.status, 0) << q.err;
   const std::vector<json> ql = json_lines(q.out);
   ASSERT_EQ(ql.size(), 1u);
@@ -192,12 +193,13 @@ TEST(CliQuantize, Int4DynamicAndQatFilesArePackedAndReloadToTheirAccuracy) {
   // QAT at 4 bits, converted to static layers that keep their weights packed; the histogram PTQ
   // baseline is reported at every width.
   const fs::path qat = temp_path("spirals_qat4.safetensors");
-  const ProcessResult t = tinyml_cli("qat '" + model.string() + "' --bits 4 --epochs 1 --json --out '" +
-                                     qat.string() + "'");
+  const ProcessResult t =
+      tinyml_cli("qat '" + model.string() + "' --bits 4 --epochs 1 --json --out '" + qat.string() + "'");
   ASSERT_EQ(t.status, 0) << t.err;
   const std::vector<json> tl = json_lines(t.out);
   ASSERT_EQ(tl.size(), 1u);
-  for (const char* key : {"acc_fp32", "acc_ptq", "acc_ptq_static_histogram", "acc_qat", "acc_qat_fake_quant"}) {
+  for (const char* key :
+       {"acc_fp32", "acc_ptq", "acc_ptq_static_histogram", "acc_qat", "acc_qat_fake_quant"}) {
     ASSERT_TRUE(tl[0].contains(key)) << key;
     EXPECT_GE(tl[0][key].get<double>(), 0.0) << key;
     EXPECT_LE(tl[0][key].get<double>(), 1.0) << key;
@@ -398,9 +400,8 @@ TEST(CliBench, AllSuiteJsonHasEveryWorkloadOfThePyTorchComparison) {
   for (const char* timed :
        {"sgemm_256x1024x1024", "linear_256x1024x1024_fp32", "linear_256x1024x1024_dynamic_int8",
         "linear_256x1024x1024_static_int8", "linear_256x1024x1024_dynamic_int4", "linear_b1_fp32",
-        "tiny_xor_step", "tiny_spirals_step",
-        "linear_b1_dynamic_int8", "linear_b1_dynamic_int4", "mlp_infer_1000_fp32",
-        "mlp_infer_1000_dynamic_int8", "mlp_infer_1000_static_int8", "mlp_train_epoch",
+        "tiny_xor_step", "tiny_spirals_step", "linear_b1_dynamic_int8", "linear_b1_dynamic_int4",
+        "mlp_infer_1000_fp32", "mlp_infer_1000_dynamic_int8", "mlp_infer_1000_static_int8", "mlp_train_epoch",
         "linear_dynamic_int8_speedup", "qgemm_u8s8_256x1024x1024"}) {
     ASSERT_TRUE(rows.contains(timed)) << timed;
     EXPECT_TRUE(rows[timed].contains("best")) << timed;

@@ -14,16 +14,21 @@ using ::testing::HasSubstr;
 
 namespace {
 
-fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_cli_profile_", stem); }
-tinyml_test::ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
+fs::path temp_path(const std::string& stem) {
+  return tinyml_test::temp_path("tinyml_test_cli_profile_", stem);
+}
+tinyml_test::ProcessResult tinyml_cli(const std::string& args) {
+  return tinyml_test::run_program("tinyml", args);
+}
 
 }  // namespace
 
 TEST(CliProfile, FloatAndQuantizedModelsPerLayer) {
   const fs::path model = temp_path("xor.safetensors"), q = temp_path("xor-int8.safetensors");
-  ASSERT_EQ(tinyml_cli("train --dataset xor --arch 2-8-2 --epochs 5 --batch 4 -q --save '" + model.string() + "'")
-                .status,
-            0);
+  ASSERT_EQ(
+      tinyml_cli("train --dataset xor --arch 2-8-2 --epochs 5 --batch 4 -q --save '" + model.string() + "'")
+          .status,
+      0);
   const tinyml_test::ProcessResult t = tinyml_cli("profile '" + model.string() + "' --batch 3 --runs 2");
   ASSERT_EQ(t.status, 0) << t.err;
   EXPECT_THAT(t.out, HasSubstr("input [3, 2], mean of 2 runs"));
@@ -36,7 +41,9 @@ TEST(CliProfile, FloatAndQuantizedModelsPerLayer) {
   EXPECT_EQ(p["layers"][0]["bytes"], (2 * 8 + 8) * 4);
   EXPECT_EQ(p["layers"][2]["output_shape"], json::array({3, 2}));
 
-  ASSERT_EQ(tinyml_cli("quantize '" + model.string() + "' --out '" + q.string() + "' --mode weight-only").status, 0);
+  ASSERT_EQ(
+      tinyml_cli("quantize '" + model.string() + "' --out '" + q.string() + "' --mode weight-only").status,
+      0);
   const json pq = json::parse(tinyml_cli("profile '" + q.string() + "' --json").out);
   EXPECT_EQ(pq["layers"][0]["type"], "QuantizedLinear");
   EXPECT_EQ(pq["layers"][0]["bits"], 8);

@@ -112,8 +112,9 @@ void run_concurrently(const Models& ms, const std::vector<std::vector<Tensor>>& 
               ++out.forwards;
               if (!same_bits(y, ref[m][static_cast<size_t>(t)][k]) && out.mismatches++ < 4) {
                 const std::lock_guard<std::mutex> lock(out.mutex);
-                out.errors.push_back(ms.names[m] + ": thread " + std::to_string(t) + " input " + std::to_string(k) +
-                                     " iteration " + std::to_string(it) + " differs from the single-thread bits");
+                out.errors.push_back(ms.names[m] + ": thread " + std::to_string(t) + " input " +
+                                     std::to_string(k) + " iteration " + std::to_string(it) +
+                                     " differs from the single-thread bits");
               }
             }
       } catch (const std::exception& e) {
@@ -216,7 +217,8 @@ TEST(Concurrency, ObserverConstAccessorsFromManyThreads) {
   for (int i = 0; i < 4; ++i) obs.observe(Tensor::randn({512}, gen));
   std::vector<q::QParams> got(kThreads);
   std::vector<std::thread> pool;
-  for (int t = 0; t < kThreads; ++t) pool.emplace_back([&, t] { got[static_cast<size_t>(t)] = obs.qparams(); });
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&, t] { got[static_cast<size_t>(t)] = obs.qparams(); });
   for (auto& th : pool) th.join();
   const q::QParams expected = obs.qparams();
   for (const auto& qp : got) {

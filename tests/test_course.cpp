@@ -73,8 +73,9 @@ std::string error_of(F&& f) {
 // ---------------------------------------------------------------- regions
 
 TEST(CourseRegions, FindsModuleMessageAndLines) {
-  const std::string text = "int f() {\n" + indent(begin("02: topological sort")) + "  return 1;\n" + indent(end()) +
-                           "}\nint g() {\n" + begin("07: quantize") + "  return 2;\n" + end() + "}\n";
+  const std::string text = "int f() {\n" + indent(begin("02: topological sort")) + "  return 1;\n" +
+                           indent(end()) + "}\nint g() {\n" + begin("07: quantize") + "  return 2;\n" +
+                           end() + "}\n";
   const std::vector<Region> r = find_regions(text, "a.cpp");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].module, 2);
@@ -90,26 +91,32 @@ TEST(CourseRegions, MalformedMarkersNameTheFileAndLine) {
   EXPECT_THAT(error_of([&] { find_regions(nested, "src/f.cpp"); }), HasSubstr("src/f.cpp:4: nested BEGIN"));
   EXPECT_THAT(error_of([&] { find_regions(nested, "src/f.cpp"); }), HasSubstr("opened at line 2"));
   const std::string open = "int f() {\n" + begin("02: a") + "  return 1;\n}\n";
-  EXPECT_THAT(error_of([&] { find_regions(open, "g.cpp"); }), HasSubstr("g.cpp:2: BEGIN SOLUTION 02 is never closed"));
+  EXPECT_THAT(error_of([&] { find_regions(open, "g.cpp"); }),
+              HasSubstr("g.cpp:2: BEGIN SOLUTION 02 is never closed"));
   const std::string stray = "int f() {\n  return 1;\n" + end() + "}\n";
-  EXPECT_THAT(error_of([&] { find_regions(stray, "h.cpp"); }), HasSubstr("h.cpp:3: END SOLUTION without a BEGIN"));
-  EXPECT_THAT(error_of([&] { find_regions(begin("2: x") + end(), "i.cpp"); }), HasSubstr("i.cpp:1: BEGIN SOLUTION must be followed by a two-digit"));
-  EXPECT_THAT(error_of([&] { find_regions(begin("04") + end(), "j.cpp"); }), HasSubstr("j.cpp:1: BEGIN SOLUTION 04 needs a description"));
+  EXPECT_THAT(error_of([&] { find_regions(stray, "h.cpp"); }),
+              HasSubstr("h.cpp:3: END SOLUTION without a BEGIN"));
+  EXPECT_THAT(error_of([&] { find_regions(begin("2: x") + end(), "i.cpp"); }),
+              HasSubstr("i.cpp:1: BEGIN SOLUTION must be followed by a two-digit"));
+  EXPECT_THAT(error_of([&] { find_regions(begin("04") + end(), "j.cpp"); }),
+              HasSubstr("j.cpp:1: BEGIN SOLUTION 04 needs a description"));
   EXPECT_THAT(error_of([&] { find_regions(begin("04: x") + "// END SOLUTION 05\n", "k.cpp"); }),
               HasSubstr("k.cpp:2: END SOLUTION 05 closes the region of module 04"));
 }
 
 TEST(CourseRegions, OnlyWholeLineCommentsAreMarkers) {
   // Mentions inside code or string literals are text, not markers.
-  const std::string text = "const char* s = \"" + std::string("// BEGIN SOLUTION 02: no") + "\";\n"
-                           "int x = 1;  " + begin("03: no either");
+  const std::string text = "const char* s = \"" + std::string("// BEGIN SOLUTION 02: no") +
+                           "\";\n"
+                           "int x = 1;  " +
+                           begin("03: no either");
   EXPECT_TRUE(find_regions(text, "a.cpp").empty());
 }
 
 TEST(CourseRegions, StripReplacesOnlySelectedModules) {
-  const std::string text = "int f(int a) {\n" + indent(begin("02: add one")) + "  return a + 1;\n" + indent(end()) +
-                           "}\n\nint g(int b) {\n" + indent(begin("03: double it")) + "  return 2 * b;\n" +
-                           indent(end()) + "}\n";
+  const std::string text = "int f(int a) {\n" + indent(begin("02: add one")) + "  return a + 1;\n" +
+                           indent(end()) + "}\n\nint g(int b) {\n" + indent(begin("03: double it")) +
+                           "  return 2 * b;\n" + indent(end()) + "}\n";
   const std::string out = strip_solutions(text, "a.cpp", {2});
   EXPECT_EQ(out, "int f(int a) {\n  (void)a;\n  TINYML_TODO(\"02: add one\");\n}\n\nint g(int b) {\n" +
                      indent(begin("03: double it")) + "  return 2 * b;\n" + indent(end()) + "}\n");
@@ -121,9 +128,10 @@ TEST(CourseRegions, StripReplacesOnlySelectedModules) {
 
 TEST(CourseRegions, VoidCastsOnlyParametersTheRestNoLongerUses) {
   // `c` is still used after the region and `unused_type` has no name: neither gets a cast.
-  const std::string text = "int f(int a, const std::vector<int>& b, int c = 3, double) {\n"
-                           "  int r = c;\n" + indent(begin("04: sum")) + "  r += a + b[0];\n" + indent(end()) +
-                           "  return r + c;\n}\n";
+  const std::string text =
+      "int f(int a, const std::vector<int>& b, int c = 3, double) {\n"
+      "  int r = c;\n" +
+      indent(begin("04: sum")) + "  r += a + b[0];\n" + indent(end()) + "  return r + c;\n}\n";
   const std::string out = strip_solutions(text, "a.cpp", {4});
   EXPECT_THAT(out, HasSubstr("  (void)a; (void)b;\n  TINYML_TODO(\"04: sum\");\n"));
   EXPECT_THAT(out, Not(HasSubstr("(void)c")));
@@ -135,20 +143,25 @@ TEST(CourseRegions, UnderstandsOperatorCallConstructorsAndMemberFunctions) {
   EXPECT_THAT(strip_solutions(call, "m.cpp", {3}), HasSubstr("  (void)input;\n  TINYML_TODO("));
   const std::string ctor = "Linear::Linear(int64_t in, int64_t out) : in_(in), out_(out) {\n" +
                            indent(begin("03: init")) + "  weight = make(out, in);\n" + indent(end()) + "}\n";
-  EXPECT_THAT(strip_solutions(ctor, "l.cpp", {3}), HasSubstr("  (void)in; (void)out;\n  TINYML_TODO(\"03: init\");"));
+  EXPECT_THAT(strip_solutions(ctor, "l.cpp", {3}),
+              HasSubstr("  (void)in; (void)out;\n  TINYML_TODO(\"03: init\");"));
   const std::string method = "template <class T>\nvoid Q<T>::step() const {\n" + indent(begin("05: step")) +
                              "  for (auto& p : ps_) { p.update(); }\n" + indent(end()) + "}\n";
-  EXPECT_EQ(strip_solutions(method, "s.cpp", {5}), "template <class T>\nvoid Q<T>::step() const {\n  TINYML_TODO(\"05: step\");\n}\n");
+  EXPECT_EQ(strip_solutions(method, "s.cpp", {5}),
+            "template <class T>\nvoid Q<T>::step() const {\n  TINYML_TODO(\"05: step\");\n}\n");
 }
 
 TEST(CourseRegions, RegionOutsideAFunctionIsRejected) {
   const std::string text = "namespace x {\n" + begin("02: a global") + "int g = 1;\n" + end() + "}\n";
-  EXPECT_THAT(error_of([&] { strip_solutions(text, "n.cpp", {2}); }), HasSubstr("n.cpp:2: the region of module 02 is not inside a function body"));
+  EXPECT_THAT(error_of([&] { strip_solutions(text, "n.cpp", {2}); }),
+              HasSubstr("n.cpp:2: the region of module 02 is not inside a function body"));
 }
 
 TEST(CourseRegions, MessagesAreEscapedForTheStringLiteral) {
-  const std::string text = "void f() {\n" + begin("02: the \"child.name\" path, not C:\\x") + "  g();\n" + end() + "}\n";
-  EXPECT_THAT(strip_solutions(text, "q.cpp", {2}), HasSubstr("TINYML_TODO(\"02: the \\\"child.name\\\" path, not C:\\\\x\");"));
+  const std::string text =
+      "void f() {\n" + begin("02: the \"child.name\" path, not C:\\x") + "  g();\n" + end() + "}\n";
+  EXPECT_THAT(strip_solutions(text, "q.cpp", {2}),
+              HasSubstr("TINYML_TODO(\"02: the \\\"child.name\\\" path, not C:\\\\x\");"));
 }
 
 TEST(CourseRegions, ParseModuleList) {
@@ -169,7 +182,8 @@ TEST(CourseModules, ANumberWithOrWithoutItsZeroOrTheFolderNamesAModule) {
   EXPECT_EQ(find_module("8", modules).name, "08_quantization");
   EXPECT_EQ(find_module("10", modules).name, "10_integer_kernels");
   EXPECT_EQ(find_module("1", modules).name, "01_tensor");
-  for (const char* bad : {"010", "9x", "", "0", "00", "100", "99", "qat", "-1", "+9", " 9", "09_qat", "0x9"}) {
+  for (const char* bad :
+       {"010", "9x", "", "0", "00", "100", "99", "qat", "-1", "+9", " 9", "09_qat", "0x9"}) {
     const std::string e = error_of([&] { find_module(bad, modules); });
     EXPECT_THAT(e, HasSubstr("is not a module of this course")) << bad;
     EXPECT_THAT(e, HasSubstr("09_qat_and_precision")) << bad << ": the error lists the modules";
@@ -178,7 +192,8 @@ TEST(CourseModules, ANumberWithOrWithoutItsZeroOrTheFolderNamesAModule) {
 
 TEST(CourseModules, TestBuildsTheStepTestsAndTheMilestone) {
   const ModuleInfo m = find_module("09", list_modules(kSource));
-  EXPECT_EQ(module_targets(m), (std::vector<std::string>{"course_module_09", "milestone_09_qat_and_precision"}));
+  EXPECT_EQ(module_targets(m),
+            (std::vector<std::string>{"course_module_09", "milestone_09_qat_and_precision"}));
   // The lessons and the guide name the milestone's target, which the build defines.
   EXPECT_THAT(read(m.dir / "README.md"), HasSubstr("milestone_09_qat_and_precision"));
   EXPECT_THAT(read(kSource / "docs" / "course.md"), HasSubstr("milestone_NN_topic"));
@@ -267,7 +282,8 @@ no data &lt;here&gt;
 }
 
 TEST(CourseJUnit, MalformedXmlIsAnError) {
-  EXPECT_THAT(error_of([] { parse_junit("<testsuite><testcase name='a'></testsuite>"); }), HasSubstr("malformed XML"));
+  EXPECT_THAT(error_of([] { parse_junit("<testsuite><testcase name='a'></testsuite>"); }),
+              HasSubstr("malformed XML"));
   EXPECT_THAT(error_of([] { parse_junit("<html></html>"); }), HasSubstr("expected <testsuite>"));
   EXPECT_TRUE(parse_junit("<testsuite tests=\"0\"/>").empty());
 }
@@ -324,11 +340,13 @@ TEST(CourseProject, EveryModuleHasWellFormedRegions) {
   }
   const std::vector<ModuleInfo> modules = list_modules(kSource);
   ASSERT_GE(modules.size(), 10u) << "the course has at least ten modules";
-  for (const ModuleInfo& m : modules) EXPECT_GT(per_module[m.number], 0) << "module " << m.number << " has no region";
+  for (const ModuleInfo& m : modules)
+    EXPECT_GT(per_module[m.number], 0) << "module " << m.number << " has no region";
   // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
   for (const auto& entry : per_module) {
     const int module = entry.first;
-    EXPECT_TRUE(std::any_of(modules.begin(), modules.end(), [&](const ModuleInfo& m) { return m.number == module; }))
+    EXPECT_TRUE(
+        std::any_of(modules.begin(), modules.end(), [&](const ModuleInfo& m) { return m.number == module; }))
         << "regions of module " << module << " but no modules/" << module << "_* folder";
   }
 }
@@ -355,16 +373,20 @@ TEST(CourseProject, ReadmeSnippetsAreCompiledVerbatim) {
       ++blocks;
       std::vector<std::string> block;
       for (const std::string& l : lines_of(code)) block.push_back(trimmed(l));
-      const bool found = std::any_of(sources.begin(), sources.end(), [&](const std::vector<std::string>& src) {
-        return std::search(src.begin(), src.end(), block.begin(), block.end()) != src.end();
-      });
-      EXPECT_TRUE(found) << m.name << "/README.md has a snippet that no .cpp of the folder contains:\n" << code;
+      const bool found =
+          std::any_of(sources.begin(), sources.end(), [&](const std::vector<std::string>& src) {
+            return std::search(src.begin(), src.end(), block.begin(), block.end()) != src.end();
+          });
+      EXPECT_TRUE(found) << m.name << "/README.md has a snippet that no .cpp of the folder contains:\n"
+                         << code;
     }
     for (const char* section : {"## What you implement", "## Test", "## Milestone"})
       EXPECT_THAT(readme, HasSubstr(section)) << m.name;
     EXPECT_THAT(readme, HasSubstr(fmt::format("tinyml course test {:02}", m.number))) << m.name;
-    EXPECT_THAT(readme, HasSubstr("build/bin/milestone_" + m.name)) << m.name << ": the milestone names its program";
-    EXPECT_THAT(read(kSource / "modules" / "README.md"), HasSubstr(m.name)) << "the course map misses " << m.name;
+    EXPECT_THAT(readme, HasSubstr("build/bin/milestone_" + m.name))
+        << m.name << ": the milestone names its program";
+    EXPECT_THAT(read(kSource / "modules" / "README.md"), HasSubstr(m.name))
+        << "the course map misses " << m.name;
   }
   EXPECT_GE(blocks, 9);
 }
@@ -444,7 +466,8 @@ TEST(CourseProject, TheGuidesModuleTableCountsRegionsAndStepTests) {
       for (const std::string& l : lines_of(read(e.path())))
         if (l.rfind("TEST(", 0) == 0 || l.rfind("TEST_F(", 0) == 0) ++tests;
     }
-    const std::string row = fmt::format("| {:02} | {} | {} | {} |", m.number, m.title, regions[m.number], tests);
+    const std::string row =
+        fmt::format("| {:02} | {} | {} | {} |", m.number, m.title, regions[m.number], tests);
     EXPECT_NE(guide.find(row), std::string::npos) << "docs/course.md has no row " << row;
   }
   // The number of files a copy has changes with every commit: the guide does not print one.
@@ -497,15 +520,16 @@ fs::path mini_course(const std::string& name) {
   std::ofstream(root / "CMakeLists.txt") << "project(mini)\n";
   std::ofstream(root / "modules" / "README.md") << "# course\n";
   std::ofstream(root / "modules" / "02_x" / "README.md") << "# Module 02 · X\n";
-  std::ofstream(root / "lib" / "sum.cpp") << "#include <vector>\n\nint total(const std::vector<int>& v, int bias) {\n" +
-                                                indent(begin("02: total: the weighted sum")) +
-                                                "  int acc = bias;\n"
-                                                "  for (size_t i = 0; i < v.size(); ++i) {\n"
-                                                "    if (v[i] > 0) acc += 2 * v[i] - 1;\n"
-                                                "    else acc -= v[i] / 3;\n"
-                                                "  }\n"
-                                                "  return acc;\n" +
-                                                indent(end()) + "}\n";
+  std::ofstream(root / "lib" / "sum.cpp")
+      << "#include <vector>\n\nint total(const std::vector<int>& v, int bias) {\n" +
+             indent(begin("02: total: the weighted sum")) +
+             "  int acc = bias;\n"
+             "  for (size_t i = 0; i < v.size(); ++i) {\n"
+             "    if (v[i] > 0) acc += 2 * v[i] - 1;\n"
+             "    else acc -= v[i] / 3;\n"
+             "  }\n"
+             "  return acc;\n" +
+             indent(end()) + "}\n";
   return root;
 }
 
@@ -551,8 +575,10 @@ TEST(CourseAssignment, LeavesOutBuildTreesAndBuildProducts) {
     fs::create_directories(root / "cmake-build-debug" / "tinyml");
     std::ofstream(root / "cmake-build-debug" / "CMakeCache.txt") << "CMAKE_HOME_DIRECTORY:INTERNAL=x\n";
     std::ofstream(root / "cmake-build-debug" / "tinyml" / "libtinyml.a") << "!<arch>\n";
-    std::ofstream(root / "lib" / "stale.o") << "\x7f" "ELF";
-    std::ofstream(root / "lib" / "libsum.so.1") << "\x7f" "ELF";
+    std::ofstream(root / "lib" / "stale.o") << "\x7f"
+                                               "ELF";
+    std::ofstream(root / "lib" / "libsum.so.1") << "\x7f"
+                                                   "ELF";
     if (git) {
       ASSERT_EQ(run_capture({"git", "init", "-q", root.string()}).exit_code, 0);
     }
@@ -580,7 +606,8 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
   // Solution lines unique to their region: present nowhere else in the project (lines of the
   // regions that stay, those of modules 01, 09 and 10, count as elsewhere).
   std::map<std::string, int> outside;  // trimmed line → occurrences outside the removed regions
-  std::vector<std::pair<std::string, std::vector<std::string>>> regions;  // "file:line" → its distinctive lines
+  std::vector<std::pair<std::string, std::vector<std::string>>>
+      regions;  // "file:line" → its distinctive lines
   for (const fs::path& rel : project_files(kSource, {})) {
     if (!is_source_file(rel) && rel.extension() != ".md") continue;
     const std::string text = read(kSource / rel);
@@ -651,7 +678,8 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
       EXPECT_EQ(m.passed, 0) << m.module.name << ": a test passes without the student's code";
       EXPECT_EQ(m.points, 0.0) << m.module.name;
       for (const TestResult& t : m.tests)
-        EXPECT_THAT(t.reason, HasSubstr("TODO 0")) << m.module.name << " " << t.name << " fails for another reason";
+        EXPECT_THAT(t.reason, HasSubstr("TODO 0"))
+            << m.module.name << " " << t.name << " fails for another reason";
     }
   }
   EXPECT_THAT(format_table(r), HasSubstr("TODO 02:"));

@@ -71,7 +71,6 @@ Score score(tinyml::nn::Sequential& model, const tinyml::data::FashionMNIST& tes
 // 2 calibration batches, one timed pass per model. A few seconds on one thread.
 constexpr int kTestLimit = 600;
 
-
 // The checks of one demo run's JSON (`out`) and stderr, each a function so that one run serves all.
 void check_table(const json& out, const ProcessResult& result) {
   const std::vector<std::string> keys{"fp32",     "int8_dynamic", "int8_static", "int4_minmax",

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "tests/support/bits.hpp"
-#include "tests/support/quantized_models.hpp"
 #include "tests/support/datasets.hpp"
+#include "tests/support/quantized_models.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -91,8 +91,8 @@ struct TrainRun {
 };
 
 // Adam on shuffled batches: every source of randomness (init, shuffle, dropout) comes from `seed`.
-TrainRun train(std::shared_ptr<const data::Dataset> ds, const std::vector<int64_t>& sizes, uint64_t seed, int steps,
-          size_t batch, float dropout) {
+TrainRun train(std::shared_ptr<const data::Dataset> ds, const std::vector<int64_t>& sizes, uint64_t seed,
+               int steps, size_t batch, float dropout) {
   Generator gen(seed);
   TrainRun r;
   r.model = mlp(sizes, gen, dropout, seed + 100);
@@ -201,8 +201,7 @@ TEST(Determinism, SameSeedTrainsToTheSameBits) {
 
 TEST(Determinism, FashionMnistSubsetTrainsToTheSameBits) {
   const std::string root = data::FashionMNIST::default_root();
-  if (!data::FashionMNIST::available(root))
-    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
+  if (!data::FashionMNIST::available(root)) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   // The test split: the loader reads (and checks) a whole file before keeping the first 2048
   // images, and the 10 000-image file takes a sixth of the time of the 60 000-image one.
   const auto ds = std::make_shared<data::FashionMNIST>(root, /*train=*/false, size_t{2048});
@@ -264,10 +263,11 @@ TEST(Determinism, Int8ModelsDoNotDependOnKernelThreads) {
   print_fingerprint("untrained-mlp-dynamic-int8", dyn1);
   print_fingerprint("untrained-mlp-static-int8", st1);
   // The float paths go through sgemm, whose bits may depend on the thread count; measured, not assumed.
-  std::printf("measured: fp32 forward %s, weight-only int4 forward %s with 2 kernel threads vs 1 (sgemm %s)\n",
-              same_bits(fp1, forward_bits(*model, x)) ? "identical" : "DIFFERENT",
-              same_bits(wo1, forward_bits(*qm.weight_only_int4, x)) ? "identical" : "DIFFERENT",
-              kernels::to_string(kernels::sgemm_backend()));
+  std::printf(
+      "measured: fp32 forward %s, weight-only int4 forward %s with 2 kernel threads vs 1 (sgemm %s)\n",
+      same_bits(fp1, forward_bits(*model, x)) ? "identical" : "DIFFERENT",
+      same_bits(wo1, forward_bits(*qm.weight_only_int4, x)) ? "identical" : "DIFFERENT",
+      kernels::to_string(kernels::sgemm_backend()));
 }
 
 // More than one kernel thread must still repeat itself: no library call may depend on how the

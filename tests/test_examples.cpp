@@ -27,7 +27,8 @@ namespace {
 using tinyml_test::ProcessResult;  // here `out` holds stdout and stderr together
 
 // Runs build/bin/<example> with `args`; `env` ("NAME='value' ...") is added to its environment.
-ProcessResult run_example(const std::string& name, const std::string& args = "", const std::string& env = "") {
+ProcessResult run_example(const std::string& name, const std::string& args = "",
+                          const std::string& env = "") {
   return tinyml_test::run_program(name, args, env, /*merge_stderr=*/true);
 }
 
@@ -147,8 +148,7 @@ TEST(Examples, CustomModuleRunsItsHooksOnceAndHasGradients) {
 }
 
 TEST(Examples, FashionMnistOneEpochOnASubset) {
-  if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("fashion_mnist", "1 2000");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2000 training images, 10000 test images"));
@@ -255,8 +255,7 @@ TEST(Examples, PrecisionLabFormatsOrderedAsTheirMantissas) {
 }
 
 TEST(Examples, QuantizeMlpKeepsAccuracyAndShrinksTheModel) {
-  if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("quantize_mlp", "4000 2");
   ASSERT_EQ(r.status, 0) << r.out;
   // 63 Adam steps on 4000 images: about 76% when this was written; 60% is far above chance (10%).
@@ -302,8 +301,7 @@ TEST(Examples, QuantizeMlpAndQatSkipCleanlyWithoutTheDataset) {
 }
 
 TEST(Examples, QatRecoversWhatPostTrainingQuantizationLoses) {
-  if (!tinyml::data::FashionMNIST::available())
-    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
+  if (!tinyml::data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
   const ProcessResult r = run_example("qat", "4000 1 3");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("prepared 3 layers:"));

@@ -47,9 +47,9 @@ const FashionMNIST* real(bool train) {
   return test_set.get();
 }
 
-#define REQUIRE_DATASET()                                                                     \
-  if (!FashionMNIST::available(FashionMNIST::default_root())) {                               \
-    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();                                     \
+#define REQUIRE_DATASET()                                       \
+  if (!FashionMNIST::available(FashionMNIST::default_root())) { \
+    GTEST_SKIP() << tinyml_test::fashion_mnist_missing();       \
   }
 
 class FakeDir : public ::testing::Test {

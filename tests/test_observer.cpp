@@ -1,4 +1,5 @@
-// Tests for the observers: hand-computed ranges, heavy-tailed and uniform data, the histogram and its estimates, errors.
+// Tests for the observers: hand-computed ranges, heavy-tailed and uniform data, the histogram and its
+// estimates, errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -115,10 +116,12 @@ TEST(ScanValues, FastPathMatchesReference) {
   const float inf = std::numeric_limits<float>::infinity();
   // Lengths around the 16-lane width, and one long enough to flush the lane counters; NaN,
   // ±Inf and zeros sprinkled at random places.
-  for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{1000}, int64_t{(1 << 20) + 37}}) {
+  for (int64_t n :
+       {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{1000}, int64_t{(1 << 20) + 37}}) {
     // A cheap saw-tooth in (−0.5, 0.5) with random extremes and zeros at random places.
     std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = static_cast<float>(i % 999 + 1) / 1000.0f - 0.5f;
+    for (int64_t i = 0; i < n; ++i)
+      v[static_cast<size_t>(i)] = static_cast<float>(i % 999 + 1) / 1000.0f - 0.5f;
     v[gen.randint(static_cast<uint64_t>(n))] = gen.uniform(-3.0f, -1.0f);
     v[gen.randint(static_cast<uint64_t>(n))] = gen.uniform(1.0f, 3.0f);
     for (int k = 0; k < 5; ++k) v[gen.randint(static_cast<uint64_t>(n))] = 0.0f;
@@ -129,7 +132,8 @@ TEST(ScanValues, FastPathMatchesReference) {
     EXPECT_EQ(fast.zeros, ref.zeros);
     EXPECT_EQ(fast.min, ref.min);
     EXPECT_EQ(fast.max, ref.max);
-    for (int k = 0; k < 5; ++k) v[gen.randint(static_cast<uint64_t>(n))] = k % 2 ? std::nanf("") : (k % 4 ? inf : -inf);
+    for (int k = 0; k < 5; ++k)
+      v[gen.randint(static_cast<uint64_t>(n))] = k % 2 ? std::nanf("") : (k % 4 ? inf : -inf);
     fast = scan_values(v.data(), n);
     ref = detail::scan_values_reference(v.data(), n);
     EXPECT_GT(ref.non_finite, 0);
@@ -295,7 +299,8 @@ TEST(HistogramObserver, HeavyTailsGiveNarrowerRangeAndLowerMse) {
   for (const char* dist : {"student-t3", "laplace"}) {
     for (int bits : {8, 4}) {
       for (Scheme scheme : {Scheme::Affine, Scheme::Symmetric}) {
-        SCOPED_TRACE(fmt::format("{} int{} {}", dist, bits, scheme == Scheme::Affine ? "affine" : "symmetric"));
+        SCOPED_TRACE(
+            fmt::format("{} int{} {}", dist, bits, scheme == Scheme::Affine ? "affine" : "symmetric"));
         const Tensor& x = heavy_tailed(dist);
         const QuantSpec spec = spec_of(bits, scheme);
         MinMaxObserver mm(spec);
@@ -329,7 +334,8 @@ TEST(PercentileAndEntropyObservers, HeavyTailsGiveNarrowerRangeAndLowerMseAt4Bit
       observe_in_batches(mm, x);
       const double mse_mm = measured_mse(x, mm.qparams());
       for (const char* name : {"percentile", "entropy"}) {
-        SCOPED_TRACE(fmt::format("{} {} int4 {}", name, dist, scheme == Scheme::Affine ? "affine" : "symmetric"));
+        SCOPED_TRACE(
+            fmt::format("{} {} int4 {}", name, dist, scheme == Scheme::Affine ? "affine" : "symmetric"));
         auto ob = make_observer(name, spec);
         observe_in_batches(*ob, x);
         EXPECT_LT(covered_width(ob->range(), spec), covered_width(mm.range(), spec));
@@ -474,9 +480,11 @@ TEST(EstimateQuantizationMse, MatchesMeasuredOnGaussianData) {
   // [−4, 4]) is far wider than a bin. Only the uniform-inside-a-bin assumption is approximate:
   // bins are 0.005 wide and the density varies little across one, so 2% is generous.
   for (int bits : {8, 4, 2}) {
-    for (auto [lo, hi] : {std::pair{-0.5f, 0.5f}, {-1.0f, 2.0f}, {-4.0f, 4.0f}, {x.min().item(), x.max().item()}}) {
+    for (auto [lo, hi] :
+         {std::pair{-0.5f, 0.5f}, {-1.0f, 2.0f}, {-4.0f, 4.0f}, {x.min().item(), x.max().item()}}) {
       for (Scheme scheme : {Scheme::Affine, Scheme::Symmetric}) {
-        SCOPED_TRACE(fmt::format("int{} [{}, {}] {}", bits, lo, hi, scheme == Scheme::Affine ? "affine" : "symmetric"));
+        SCOPED_TRACE(fmt::format("int{} [{}, {}] {}", bits, lo, hi,
+                                 scheme == Scheme::Affine ? "affine" : "symmetric"));
         const QParams qp = choose_qparams(lo, hi, spec_of(bits, scheme));
         const double measured = measured_mse(x, qp);
         EXPECT_NEAR(estimate_quantization_mse(h, qp), measured, 0.02 * measured);
@@ -541,7 +549,10 @@ TEST(Observers, NonFiniteInputThrowsAndLeavesStateUnchanged) {
 TEST(Observers, EmptyOrUndefinedTensorThrows) {
   for (const auto& name : observer_names()) {
     auto ob = make_observer(name, spec_for(name));
-    EXPECT_THAT(error_of([&] { ob->observe(Tensor::empty({0, 3})); }), HasSubstr("empty tensor of shape [0, 3]"));
+    EXPECT_THAT(error_of([&] {
+                  ob->observe(Tensor::empty({0, 3}));
+                }),
+                HasSubstr("empty tensor of shape [0, 3]"));
     EXPECT_THAT(error_of([&] { ob->observe(Tensor()); }), HasSubstr("undefined"));
   }
 }

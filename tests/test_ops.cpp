@@ -18,11 +18,12 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 // Inputs are drawn from U(lo, hi) with a fixed seed; gradcheck uses eps 1e-3 in float32, so
 // the central-difference error is O(eps²·f''') plus rounding O(ulp/eps) ≈ 1e-4: atol 1e-3
 // and rtol 1e-2 leave a margin of ten.
-void check(const char* what, const Fn& fn, const std::vector<Shape>& shapes, float lo = -2.0f, float hi = 2.0f,
-           uint64_t seed = 1) {
+void check(const char* what, const Fn& fn, const std::vector<Shape>& shapes, float lo = -2.0f,
+           float hi = 2.0f, uint64_t seed = 1) {
   Generator gen(seed);
   std::vector<Tensor> in;
-  for (const auto& s : shapes) in.push_back((Tensor::rand(s, gen) * (hi - lo) + lo).detach().requires_grad_());
+  for (const auto& s : shapes)
+    in.push_back((Tensor::rand(s, gen) * (hi - lo) + lo).detach().requires_grad_());
   auto res = gradcheck(fn, in);
   EXPECT_TRUE(res.ok) << what << ": " << res.message;
 }
@@ -35,8 +36,11 @@ TEST(Ops, BroadcastingValues) {
   EXPECT_EQ((a - 1.0f).to_vector(), (std::vector<float>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ((12.0f / a).to_vector(), (std::vector<float>{12, 6, 4, 3, 2.4f, 2}));
   EXPECT_EQ(broadcast_shapes({2, 1, 4}, {3, 1}, "t"), (Shape{2, 3, 4}));
-  EXPECT_THAT([&] { (void)broadcast_shapes({2, 3}, {4, 3}, "add"); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("add: shapes [2, 3] and [4, 3]")));
+  EXPECT_THAT(
+      [&] {
+        (void)broadcast_shapes({2, 3}, {4, 3}, "add");
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("add: shapes [2, 3] and [4, 3]")));
 }
 
 TEST(Ops, ReductionValues) {
@@ -93,16 +97,21 @@ TEST(Ops, GradcheckElementwiseWithBroadcasting) {
   check("add", [](auto& v) { return v[0] + v[1]; }, {{2, 3}, {3}});
   check("sub", [](auto& v) { return v[0] - v[1]; }, {{2, 1, 3}, {4, 1}});
   check("mul", [](auto& v) { return v[0] * v[1]; }, {{2, 3}, {2, 1}});
-  check("div", [](auto& v) { return v[0] / v[1]; }, {{3, 2}, {2}}, 0.5f, 2.0f);
+  check(
+      "div", [](auto& v) { return v[0] / v[1]; }, {{3, 2}, {2}}, 0.5f, 2.0f);
   check("maximum", [](auto& v) { return maximum(v[0], v[1]); }, {{4, 3}, {3}});
   check("minimum", [](auto& v) { return minimum(v[0], v[1]); }, {{4, 3}, {4, 1}});
   check("scalar ops", [](auto& v) { return (2.0f - v[0]) * 3.0f / 1.5f + 0.5f; }, {{5}});
-  check("rdiv", [](auto& v) { return 1.0f / v[0]; }, {{5}}, 0.5f, 2.0f);
+  check(
+      "rdiv", [](auto& v) { return 1.0f / v[0]; }, {{5}}, 0.5f, 2.0f);
   check("neg", [](auto& v) { return -v[0]; }, {{3, 2}});
   check("exp", [](auto& v) { return v[0].exp(); }, {{3, 2}});
-  check("log", [](auto& v) { return v[0].log(); }, {{3, 2}}, 0.5f, 3.0f);
-  check("sqrt", [](auto& v) { return v[0].sqrt(); }, {{3, 2}}, 0.5f, 3.0f);
-  check("abs", [](auto& v) { return v[0].abs(); }, {{3, 2}}, 0.1f, 1.0f);
+  check(
+      "log", [](auto& v) { return v[0].log(); }, {{3, 2}}, 0.5f, 3.0f);
+  check(
+      "sqrt", [](auto& v) { return v[0].sqrt(); }, {{3, 2}}, 0.5f, 3.0f);
+  check(
+      "abs", [](auto& v) { return v[0].abs(); }, {{3, 2}}, 0.1f, 1.0f);
   check("pow", [](auto& v) { return v[0].pow(3.0f); }, {{3, 2}});
   check("pow2", [](auto& v) { return v[0].pow(2.0f); }, {{3, 2}});
   check("clamp", [](auto& v) { return v[0].clamp(-0.5f, 0.7f); }, {{6, 5}});
@@ -157,7 +166,9 @@ TEST(Ops, GradcheckLosses) {
   check("cross_entropy", [&](auto& v) { return cross_entropy(v[0], targets); }, {{3, 4}});
   check("nll_loss", [&](auto& v) { return nll_loss(v[0].log_softmax(1), targets); }, {{3, 4}});
   check("mse", [](auto& v) { return mse_loss(v[0], v[1]); }, {{3, 2}, {3, 2}});
-  check("bce logits", [](auto& v) { return binary_cross_entropy_with_logits(v[0], v[1]); }, {{4, 1}, {4, 1}}, 0.0f, 1.0f);
+  check(
+      "bce logits", [](auto& v) { return binary_cross_entropy_with_logits(v[0], v[1]); }, {{4, 1}, {4, 1}},
+      0.0f, 1.0f);
 }
 
 // Values from PyTorch 1.13: F.cross_entropy(torch.tensor([[2.,1.,.1],[.5,2.5,.3]]), torch.tensor([0,1]))
@@ -166,8 +177,11 @@ TEST(Ops, CrossEntropyValuesAndErrors) {
   Tensor logits({{2.0f, 1.0f, 0.1f}, {0.5f, 2.5f, 0.3f}});
   EXPECT_NEAR(cross_entropy(logits, Tensor({0, 1})).item(), 0.31851f, 1e-4f);
   EXPECT_TRUE(std::isfinite(cross_entropy(logits * 1000.0f, Tensor({2, 0})).item()));
-  EXPECT_THAT([&] { (void)cross_entropy(logits, Tensor({0, 3})); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("not a class index in [0, 3)")));
+  EXPECT_THAT(
+      [&] {
+        (void)cross_entropy(logits, Tensor({0, 3}));
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("not a class index in [0, 3)")));
   EXPECT_THROW((void)cross_entropy(logits, Tensor({0.5f, 1.0f})), Error);
   EXPECT_THROW((void)cross_entropy(logits, Tensor({0, 1, 2})), Error);
   EXPECT_THROW((void)mse_loss(logits, Tensor({1, 2})), Error);
@@ -180,8 +194,10 @@ TEST(Ops, DropoutScalesKeptValues) {
   const auto v = y.to_vector();
   int zeros = 0;
   for (float e : v) {
-    if (e == 0.0f) ++zeros;
-    else EXPECT_FLOAT_EQ(e, 1.0f / 0.75f);
+    if (e == 0.0f)
+      ++zeros;
+    else
+      EXPECT_FLOAT_EQ(e, 1.0f / 0.75f);
   }
   // Binomial(10000, 0.25): sd = 43; 5 sd = 217.
   EXPECT_NEAR(zeros, 2500, 217);

@@ -97,7 +97,8 @@ TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
     q.accuracy = accuracy(*copy, test_batch.data, labels);
     NoGradGuard no_grad;
     const std::vector<float> a = (*copy)(test_batch.data).to_vector(), b = fp32_logits.to_vector();
-    for (size_t i = 0; i < a.size(); ++i) q.logit_mse += (a[i] - b[i]) * (a[i] - b[i]) / static_cast<double>(a.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      q.logit_mse += (a[i] - b[i]) * (a[i] - b[i]) / static_cast<double>(a.size());
     return q;
   };
   std::vector<Tensor> calib;

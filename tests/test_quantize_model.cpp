@@ -328,7 +328,8 @@ TEST(QuantizeModel, OutputMseClippingUsesTheInputMoments) {
   const Tensor w2 = (Tensor::randn({4, in}, gen) * 0.05f).contiguous();
   const Tensor x2 = Tensor::randn({n, in}, gen);
   const Tensor m2 = tinyml::matmul(x2.transpose(0, 1), x2) * (1.0f / static_cast<float>(n));
-  const std::vector<double> chosen = output_mse_rows(w2, choose_weight_qparams_mse(w2, spec, 100, 0.3f, m2), x2);
+  const std::vector<double> chosen =
+      output_mse_rows(w2, choose_weight_qparams_mse(w2, spec, 100, 0.3f, m2), x2);
   for (int64_t o = 0; o < 4; ++o) {
     const Tensor row = w2.slice(0, o, o + 1).contiguous();
     float amax = 0.0f;

@@ -175,7 +175,8 @@ TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
        {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
         QuantSpec{8, Scheme::Symmetric}}) {
     const QParams iq = choose_qparams(calib, act);
-    for (const QuantSpec& wspec : {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
+    for (const QuantSpec& wspec :
+         {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
       SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
       auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
       // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).

@@ -1,7 +1,6 @@
 // sgemm: the BLAS path (gemm and the M = 1 gemv path, all transposes) against the reference loop.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <omp.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -23,21 +22,28 @@ using namespace tinyml;
 
 TEST(Sgemm, MatchesReferenceForAllTransposesAndShapes) {
   Generator g(11);
-  for (auto [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 7, 5}, {3, 1, 4}, {17, 9, 33}, {1, 64, 128}, {5, 5, 0}}) {
+  for (auto [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 7, 5}, {3, 1, 4}, {17, 9, 33}, {1, 64, 128}, {5, 5, 0}}) {
     for (auto backend : {kernels::SgemmBackend::OpenBLAS, kernels::SgemmBackend::OneDNN})
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        std::vector<float> A(static_cast<size_t>(M * K + 1)), B(static_cast<size_t>(K * N + 1)), C(static_cast<size_t>(M * N)), R;
-        for (auto& v : A) v = g.normal();
-        for (auto& v : B) v = g.normal();
-        for (auto& v : C) v = g.normal();
-        R = C;
-        const int64_t lda = ta ? M : K, ldb = tb ? K : N;
-        kernels::sgemm_using(backend, ta, tb, M, N, K, 0.5f, A.data(), std::max<int64_t>(lda, 1), B.data(), std::max<int64_t>(ldb, 1), 0.25f, C.data(), N);
-        kernels::sgemm_reference(ta, tb, M, N, K, 0.5f, A.data(), std::max<int64_t>(lda, 1), B.data(), std::max<int64_t>(ldb, 1), 0.25f, R.data(), N);
-        // Float32 accumulation over K terms of N(0,1) products: error ≲ K·eps·|a||b| ≈ 33·1.2e-7·(few) ≪ 1e-4.
-        for (size_t i = 0; i < C.size(); ++i) EXPECT_NEAR(C[i], R[i], 1e-4) << M << "x" << N << "x" << K << " ta=" << ta << " tb=" << tb << " " << kernels::to_string(backend);
-      }
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          std::vector<float> A(static_cast<size_t>(M * K + 1)), B(static_cast<size_t>(K * N + 1)),
+              C(static_cast<size_t>(M * N)), R;
+          for (auto& v : A) v = g.normal();
+          for (auto& v : B) v = g.normal();
+          for (auto& v : C) v = g.normal();
+          R = C;
+          const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+          kernels::sgemm_using(backend, ta, tb, M, N, K, 0.5f, A.data(), std::max<int64_t>(lda, 1), B.data(),
+                               std::max<int64_t>(ldb, 1), 0.25f, C.data(), N);
+          kernels::sgemm_reference(ta, tb, M, N, K, 0.5f, A.data(), std::max<int64_t>(lda, 1), B.data(),
+                                   std::max<int64_t>(ldb, 1), 0.25f, R.data(), N);
+          // Float32 accumulation over K terms of N(0,1) products: error ≲ K·eps·|a||b| ≈ 33·1.2e-7·(few) ≪
+          // 1e-4.
+          for (size_t i = 0; i < C.size(); ++i)
+            EXPECT_NEAR(C[i], R[i], 1e-4) << M << "x" << N << "x" << K << " ta=" << ta << " tb=" << tb << " "
+                                          << kernels::to_string(backend);
+        }
   }
 }
 
@@ -66,8 +72,8 @@ TEST(Kernels, ThreadRequestReachesNewThreads) {
   std::thread worker([&] {
     omp_set_num_threads(5);  // as if OMP_NUM_THREADS said otherwise for this thread
     std::vector<float> a(4 * 3, 1.0f), b(3 * 2, 1.0f), c(4 * 2, 0.0f);
-    tinyml::kernels::sgemm_using(tinyml::kernels::SgemmBackend::OneDNN, false, false, 4, 2, 3, 1.0f, a.data(), 3,
-                                 b.data(), 2, 0.0f, c.data(), 2);
+    tinyml::kernels::sgemm_using(tinyml::kernels::SgemmBackend::OneDNN, false, false, 4, 2, 3, 1.0f, a.data(),
+                                 3, b.data(), 2, 0.0f, c.data(), 2);
     seen = omp_get_max_threads();
     EXPECT_EQ(c[0], 3.0f);
   });
@@ -126,5 +132,6 @@ TEST(Kernels, FailedThreadStartIsAnError) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another message, 3: no limit set, 4: another exception";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: no error, 2: another message, 3: no limit set, 4: another exception";
 }

@@ -74,7 +74,8 @@ TEST(Tensor, ViewsShareStorage) {
   EXPECT_EQ(a.unsqueeze(-1).shape(), (Shape{2, 3, 1}));
   EXPECT_EQ(Tensor::zeros({2, 1, 3}).squeeze(1).shape(), (Shape{2, 3}));
   EXPECT_EQ(Tensor::zeros({2, 3, 4}).permute({2, 0, 1}).shape(), (Shape{4, 2, 3}));
-  EXPECT_EQ(Tensor({1, 2}).reshape({2, 1}).expand({2, 3}).to_vector(), (std::vector<float>{1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(Tensor({1, 2}).reshape({2, 1}).expand({2, 3}).to_vector(),
+            (std::vector<float>{1, 1, 1, 2, 2, 2}));
   EXPECT_EQ(Tensor::zeros({2, 3, 4}).flatten(1).shape(), (Shape{2, 12}));
 }
 
@@ -114,7 +115,8 @@ TEST(Tensor, InPlaceOps) {
 // Expected strings from PyTorch 1.13: print(torch.tensor(...)).
 TEST(Tensor, PrintsLikePyTorch) {
   EXPECT_EQ(to_string(Tensor({{1, 2}, {3, 4}})), "tensor([[1., 2.],\n        [3., 4.]])");
-  EXPECT_EQ(to_string(Tensor({{1.5f, -2.25f}, {3, 4}})), "tensor([[ 1.5000, -2.2500],\n        [ 3.0000,  4.0000]])");
+  EXPECT_EQ(to_string(Tensor({{1.5f, -2.25f}, {3, 4}})),
+            "tensor([[ 1.5000, -2.2500],\n        [ 3.0000,  4.0000]])");
   EXPECT_EQ(to_string(Tensor({1e-5f, 1.0f, 1000.0f})), "tensor([1.0000e-05, 1.0000e+00, 1.0000e+03])");
   Tensor r = Tensor::arange(6).reshape({2, 3}).clone().detach().requires_grad_();
   EXPECT_EQ(fmt::format("{}", r), "tensor([[0., 1., 2.],\n        [3., 4., 5.]], requires_grad=True)");

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "bench/suites/bench.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -17,8 +19,6 @@
 #include "tinyml/kernels/sgemm.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/loss.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -63,7 +63,8 @@ BenchResult bench_linear(const BenchOptions& o) {
                    "nn::Linear(1024, 1024) on (256, 1024), no grad");
 }
 
-// The reference workload of docs/performance.md's targets: MLP 784-256-128-10, Adam 1e-3, batch 128 on Fashion-MNIST.
+// The reference workload of docs/performance.md's targets: MLP 784-256-128-10, Adam 1e-3, batch 128 on
+// Fashion-MNIST.
 std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   const std::optional<size_t> limit =
       o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt;

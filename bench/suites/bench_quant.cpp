@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "bench/suites/bench.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -21,8 +23,6 @@
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -173,7 +173,8 @@ std::vector<BenchResult> run_quant(const BenchOptions& o) {
 
 BenchSuite quant_bench_suite() {
   return {"quant",
-          "QuantizedLinear (dynamic/static int8, dynamic and weight-only int4) vs fp32 Linear, int8 GEMM, quantized MLP, "
+          "QuantizedLinear (dynamic/static int8, dynamic and weight-only int4) vs fp32 Linear, int8 GEMM, "
+          "quantized MLP, "
           "sizes",
           run_quant};
 }

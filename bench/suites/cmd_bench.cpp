@@ -18,11 +18,11 @@
 
 #include "bench/suites/bench.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "cli/support.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/sgemm.hpp"
-#include "cli/progress.hpp"
-#include "cli/support.hpp"
 #include "tinyml/train/train.hpp"
 
 namespace tinyml::cli {
@@ -38,7 +38,6 @@ std::vector<BenchSuite>& registry() {
   static std::vector<BenchSuite> suites = {core_bench_suite(), quant_bench_suite(), tiny_bench_suite()};
   return suites;
 }
-
 
 std::string os_name() {
   utsname u{};

@@ -1,7 +1,7 @@
 // Milestone 01: a tour of tensor views — one storage, many shapes, strides and offsets.
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/ops/ops.hpp"

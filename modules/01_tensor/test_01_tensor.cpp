@@ -180,7 +180,7 @@ TEST(Copy, RejectsShapesThatDoNotBroadcast) {
   Tensor dst = Tensor::zeros({2, 3});
   EXPECT_TINYML_ERROR(dst.copy_(Tensor::zeros({4})), "Tensor::copy_", "[4]", "[2, 3]");
   EXPECT_TINYML_ERROR(dst.copy_(Tensor::zeros({2, 2, 3})), "[2, 2, 3]");  // more dims than the target
-  EXPECT_EQ(dst.to_vector(), V(6, 0.0f));  // a rejected copy changes nothing
+  EXPECT_EQ(dst.to_vector(), V(6, 0.0f));                                 // a rejected copy changes nothing
 }
 
 // ---- views and shapes, built on the above ----

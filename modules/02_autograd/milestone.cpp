@@ -1,7 +1,7 @@
 // Milestone 02: linear regression with tensors and backward() alone — no layers, no optimizer.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -30,7 +30,8 @@ int main() {
     }
     w.zero_grad();
     b.zero_grad();
-    if (step % 20 == 0) fmt::print("step {:3}  loss {:.5f}  w {:.4f}  b {:.4f}\n", step, loss.item(), w.item(), b.item());
+    if (step % 20 == 0)
+      fmt::print("step {:3}  loss {:.5f}  w {:.4f}  b {:.4f}\n", step, loss.item(), w.item(), b.item());
   }
   fmt::print("fitted y = {:.3f}·x + {:.3f}  (the data came from y = 3x + 2)\n", w.item(), b.item());
   return std::abs(w.item() - 3.0f) < 0.05f && std::abs(b.item() - 2.0f) < 0.05f ? 0 : 1;

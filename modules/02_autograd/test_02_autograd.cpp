@@ -157,7 +157,7 @@ TEST(Broadcasting, GradientsComeBackInTheInputShape) {
   Tensor c = leaf(Tensor({{2}, {3}}));
   ((a + b) * c).sum().backward();
   EXPECT_TRUE(course::tensor_near(a.grad(), {2, 3}, {2, 2, 2, 3, 3, 3}, 0));
-  EXPECT_TRUE(course::tensor_near(b.grad(), {3}, {5, 5, 5}, 0));  // used in both rows
+  EXPECT_TRUE(course::tensor_near(b.grad(), {3}, {5, 5, 5}, 0));    // used in both rows
   EXPECT_TRUE(course::tensor_near(c.grad(), {2, 1}, {66, 75}, 0));  // row sums of a + b
 }
 
@@ -198,8 +198,10 @@ TEST(Gradients, MatchPyTorch) {
   f.backward();
   // float32 through tanh: agreement to a few ulps of values near 1, so 1e-5.
   EXPECT_NEAR(f.item(), 2.125730037689209f, 1e-5f);
-  EXPECT_TRUE(course::tensor_near(x.grad(), {2, 2}, {-0.92459977f, 0.59893996f, 2.02156734f, 1.20229614f}, 1e-5f));
-  EXPECT_TRUE(course::tensor_near(w.grad(), {2, 2}, {0.06127512f, -0.05013170f, -0.00954446f, 0.10376430f}, 1e-5f));
+  EXPECT_TRUE(
+      course::tensor_near(x.grad(), {2, 2}, {-0.92459977f, 0.59893996f, 2.02156734f, 1.20229614f}, 1e-5f));
+  EXPECT_TRUE(
+      course::tensor_near(w.grad(), {2, 2}, {0.06127512f, -0.05013170f, -0.00954446f, 0.10376430f}, 1e-5f));
   EXPECT_TRUE(course::tensor_near(b.grad(), {2}, {0.04278146f, -0.10273463f}, 1e-5f));
 }
 
@@ -213,13 +215,21 @@ TEST(Gradients, AgreeWithFiniteDifferences) {
     const GradcheckResult r = gradcheck(fn, inputs);
     EXPECT_TRUE(r.ok) << what << ": " << r.message;
   };
-  check("elementwise", [](const std::vector<Tensor>& in) { return (in[0] * in[1] + in[0] / in[1]).log().sigmoid(); }, {a, b});
-  check("pow, sqrt, exp", [](const std::vector<Tensor>& in) { return (in[0].pow(3.0f) + in[0].sqrt()).exp() - in[1]; }, {a, b});
-  check("matmul, transpose", [](const std::vector<Tensor>& in) { return matmul(in[0], in[1]).t().tanh(); }, {a, m});
-  check("views", [](const std::vector<Tensor>& in) {
-    return in[0].slice(1, 1, 4).reshape({9}).unsqueeze(0).expand({2, 9}) * 2.0f;
-  }, {a});
-  check("reductions", [](const std::vector<Tensor>& in) {
-    return in[0].sum(0) + in[0].mean(1, true).sum() + in[0].max(1).sum();
-  }, {a});
+  check("elementwise",
+        [](const std::vector<Tensor>& in) { return (in[0] * in[1] + in[0] / in[1]).log().sigmoid(); },
+        {a, b});
+  check("pow, sqrt, exp",
+        [](const std::vector<Tensor>& in) { return (in[0].pow(3.0f) + in[0].sqrt()).exp() - in[1]; }, {a, b});
+  check("matmul, transpose", [](const std::vector<Tensor>& in) { return matmul(in[0], in[1]).t().tanh(); },
+        {a, m});
+  check("views",
+        [](const std::vector<Tensor>& in) {
+          return in[0].slice(1, 1, 4).reshape({9}).unsqueeze(0).expand({2, 9}) * 2.0f;
+        },
+        {a});
+  check("reductions",
+        [](const std::vector<Tensor>& in) {
+          return in[0].sum(0) + in[0].mean(1, true).sum() + in[0].max(1).sum();
+        },
+        {a});
 }

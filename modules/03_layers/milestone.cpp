@@ -1,8 +1,8 @@
 // Milestone 03: the Fashion-MNIST MLP — its structure, parameter count, and hooks watching a forward pass.
+#include <fmt/format.h>
+
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/nn/nn.hpp"

@@ -103,7 +103,8 @@ TEST(Linear, InitialValuesSpreadOverTheBound) {
     sq += static_cast<double>(v) * v;
   }
   // U(−a, a) has standard deviation a/√3; with 16 384 draws the estimate is within ~1 %, so 5 %.
-  EXPECT_NEAR(std::sqrt(sq / static_cast<double>(w.size())), bound / std::sqrt(3.0), 0.05 * bound / std::sqrt(3.0));
+  EXPECT_NEAR(std::sqrt(sq / static_cast<double>(w.size())), bound / std::sqrt(3.0),
+              0.05 * bound / std::sqrt(3.0));
 }
 
 TEST(Linear, RejectsEmptySizes) {
@@ -115,7 +116,8 @@ TEST(Linear, ForwardIsXWTransposedPlusB) {
   Linear l(3, 2);
   set_linear(l, Tensor({{1, 2, 3}, {-1, 0, 1}}), Tensor({0.5f, -0.5f}));
   // [1 1 1]·W^T + b = [6.5, -0.5];  [0 1 -1]·W^T + b = [-0.5, -1.5]
-  EXPECT_TRUE(course::tensor_near(l(Tensor({{1, 1, 1}, {0, 1, -1}})), {2, 2}, {6.5f, -0.5f, -0.5f, -1.5f}, 1e-6f));
+  EXPECT_TRUE(
+      course::tensor_near(l(Tensor({{1, 1, 1}, {0, 1, -1}})), {2, 2}, {6.5f, -0.5f, -0.5f, -1.5f}, 1e-6f));
   // One example without a batch dim, and a batch with two leading dims.
   EXPECT_TRUE(course::tensor_near(l(Tensor({1, 1, 1})), {2}, {6.5f, -0.5f}, 1e-6f));
   const Tensor y3 = l(Tensor::ones({2, 4, 3}));
@@ -151,7 +153,8 @@ TEST(Module, UserDefinedModule) {
 TEST(Module, NamedParametersUseDottedPaths) {
   auto inner = std::make_shared<Sequential>(std::make_shared<Linear>(2, 2), std::make_shared<ReLU>());
   Sequential outer{inner, std::make_shared<Linear>(2, 1)};
-  EXPECT_THAT(names_of(outer.named_parameters()), ElementsAre("0.0.weight", "0.0.bias", "1.weight", "1.bias"));
+  EXPECT_THAT(names_of(outer.named_parameters()),
+              ElementsAre("0.0.weight", "0.0.bias", "1.weight", "1.bias"));
   EXPECT_TRUE(outer.named_parameters(/*recurse=*/false).empty());  // Sequential owns none itself
   EXPECT_EQ(outer.parameters().size(), 4u);
   EXPECT_TRUE(outer.parameters()[2].same_storage(outer.at<Linear>(1)->weight));
@@ -175,8 +178,10 @@ TEST(Module, ZeroGradClearsEveryParameter) {
 
 TEST(Module, StateDictCopiesIntoAnotherModel) {
   Generator g1(1), g2(2);
-  Sequential a{std::make_shared<Linear>(3, 4, true, g1), std::make_shared<ReLU>(), std::make_shared<Linear>(4, 2, true, g1)};
-  Sequential b{std::make_shared<Linear>(3, 4, true, g2), std::make_shared<ReLU>(), std::make_shared<Linear>(4, 2, true, g2)};
+  Sequential a{std::make_shared<Linear>(3, 4, true, g1), std::make_shared<ReLU>(),
+               std::make_shared<Linear>(4, 2, true, g1)};
+  Sequential b{std::make_shared<Linear>(3, 4, true, g2), std::make_shared<ReLU>(),
+               std::make_shared<Linear>(4, 2, true, g2)};
   const Tensor x = Tensor({{0.5f, -1.0f, 2.0f}});
   EXPECT_FALSE(allclose(a(x), b(x)));
   b.load_state_dict(a.state_dict());
@@ -187,7 +192,8 @@ TEST(Module, StateDictCopiesIntoAnotherModel) {
 
 TEST(Hooks, PreHookCanReplaceTheInput) {
   Scale s;
-  auto h = s.register_forward_pre_hook([](Module&, const Tensor& x) -> std::optional<Tensor> { return x + 1.0f; });
+  auto h =
+      s.register_forward_pre_hook([](Module&, const Tensor& x) -> std::optional<Tensor> { return x + 1.0f; });
   EXPECT_TRUE(course::tensor_near(s(Tensor({1, 2})), {2}, {4, 6}, 0));  // 2·(x + 1)
   h.remove();
   EXPECT_TRUE(course::tensor_near(s(Tensor({1, 2})), {2}, {2, 4}, 0));
@@ -201,7 +207,8 @@ TEST(Hooks, ForwardHookSeesInputAndOutputAndMayReplaceTheOutput) {
     seen_in = x;
     seen_out = y;
   });
-  s.register_forward_hook([](Module&, const Tensor&, const Tensor& y) -> std::optional<Tensor> { return y * 10.0f; });
+  s.register_forward_hook(
+      [](Module&, const Tensor&, const Tensor& y) -> std::optional<Tensor> { return y * 10.0f; });
   const Tensor y = s(Tensor({3}));
   EXPECT_TRUE(course::tensor_near(seen_in, {1}, {3}, 0));
   EXPECT_TRUE(course::tensor_near(seen_out, {1}, {6}, 0));

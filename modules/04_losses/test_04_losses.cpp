@@ -23,7 +23,9 @@ Tensor leaf(const Tensor& t) {
 }
 
 // The logits and targets of the PyTorch recordings below.
-Tensor logits34() { return Tensor({{1.0f, 2.0f, 3.0f, 0.5f}, {-1.0f, 0.0f, 4.0f, 2.0f}, {0.3f, 0.3f, -2.0f, 1.0f}}); }
+Tensor logits34() {
+  return Tensor({{1.0f, 2.0f, 3.0f, 0.5f}, {-1.0f, 0.0f, 4.0f, 2.0f}, {0.3f, 0.3f, -2.0f, 1.0f}});
+}
 }  // namespace
 
 // ---- softmax / log_softmax ----
@@ -31,14 +33,16 @@ Tensor logits34() { return Tensor({{1.0f, 2.0f, 3.0f, 0.5f}, {-1.0f, 0.0f, 4.0f,
 TEST(Softmax, MatchesPyTorch) {
   // Recorded with PyTorch 1.13: F.softmax(x, 1) and F.log_softmax(x, 0) of logits34().
   // Values are O(1) in float32: 1e-6 is a few ulps.
-  EXPECT_TRUE(course::tensor_near(softmax(logits34(), 1), {3, 4},
-                                  {0.08536889f, 0.23205672f, 0.63079554f, 0.05177885f, 0.00580663f, 0.01578405f,
-                                   0.86177999f, 0.11662924f, 0.24307173f, 0.24307173f, 0.02437009f, 0.48948637f},
-                                  1e-6f));
-  EXPECT_TRUE(course::tensor_near(log_softmax(logits34(), 0), {3, 4},
-                                  {-0.48975760f, -0.27612969f, -1.31507206f, -1.96436882f, -2.48975754f, -2.27612972f,
-                                   -0.31507209f, -0.46436879f, -1.18975759f, -1.97612977f, -6.31507206f, -1.46436882f},
-                                  2e-6f));
+  EXPECT_TRUE(
+      course::tensor_near(softmax(logits34(), 1), {3, 4},
+                          {0.08536889f, 0.23205672f, 0.63079554f, 0.05177885f, 0.00580663f, 0.01578405f,
+                           0.86177999f, 0.11662924f, 0.24307173f, 0.24307173f, 0.02437009f, 0.48948637f},
+                          1e-6f));
+  EXPECT_TRUE(course::tensor_near(
+      log_softmax(logits34(), 0), {3, 4},
+      {-0.48975760f, -0.27612969f, -1.31507206f, -1.96436882f, -2.48975754f, -2.27612972f, -0.31507209f,
+       -0.46436879f, -1.18975759f, -1.97612977f, -6.31507206f, -1.46436882f},
+      2e-6f));
 }
 
 TEST(Softmax, RowsSumToOneAlongAnyDimAndLayout) {
@@ -55,7 +59,8 @@ TEST(Softmax, RowsSumToOneAlongAnyDimAndLayout) {
 
 TEST(Softmax, LargeInputsDoNotOverflow) {
   // exp(1000) is inf in float32: without subtracting the max this gives NaN.
-  EXPECT_TRUE(course::tensor_near(softmax(Tensor({1000.0f, 1000.0f, 0.0f}), 0), {3}, {0.5f, 0.5f, 0.0f}, 1e-7f));
+  EXPECT_TRUE(
+      course::tensor_near(softmax(Tensor({1000.0f, 1000.0f, 0.0f}), 0), {3}, {0.5f, 0.5f, 0.0f}, 1e-7f));
   EXPECT_TRUE(course::tensor_near(log_softmax(Tensor({1000.0f, 0.0f}), 0), {2}, {0.0f, -1000.0f}, 1e-4f));
   EXPECT_TRUE(course::tensor_near(softmax(Tensor({-1000.0f, -1001.0f}), 0), {2},
                                   {1.0f / (1.0f + std::exp(-1.0f)), 1.0f / (1.0f + std::exp(1.0f))}, 1e-6f));
@@ -83,10 +88,11 @@ TEST(CrossEntropy, ValueAndGradientMatchPyTorch) {
   EXPECT_EQ(loss.dim(), 0);
   EXPECT_NEAR(loss.item(), 2.0079758167f, 2e-6f);
   loss.backward();
-  EXPECT_TRUE(course::tensor_near(x.grad(), {3, 4},
-                                  {-0.30487704f, 0.07735224f, 0.21026519f, 0.01725962f, 0.00193554f, 0.00526135f,
-                                   0.28726000f, -0.29445693f, 0.08102392f, -0.25230944f, 0.00812336f, 0.16316214f},
-                                  1e-6f));
+  EXPECT_TRUE(
+      course::tensor_near(x.grad(), {3, 4},
+                          {-0.30487704f, 0.07735224f, 0.21026519f, 0.01725962f, 0.00193554f, 0.00526135f,
+                           0.28726000f, -0.29445693f, 0.08102392f, -0.25230944f, 0.00812336f, 0.16316214f},
+                          1e-6f));
 }
 
 TEST(CrossEntropy, UniformLogitsCostLogOfTheClassCount) {
@@ -105,7 +111,9 @@ TEST(CrossEntropy, GradientIsSoftmaxMinusOneHotOverN) {
   const Tensor t = Tensor({2.0f, 0.0f, 1.0f, 1.0f});
   cross_entropy(x, t).backward();
   Tensor expected = x.detach().softmax(1);
-  for (int64_t i = 0; i < 4; ++i) expected.set({i, static_cast<int64_t>(t.at({i}))}, expected.at({i, static_cast<int64_t>(t.at({i}))}) - 1.0f);
+  for (int64_t i = 0; i < 4; ++i)
+    expected.set({i, static_cast<int64_t>(t.at({i}))},
+                 expected.at({i, static_cast<int64_t>(t.at({i}))}) - 1.0f);
   EXPECT_TRUE(allclose(x.grad(), expected / 4.0f, 1e-5f, 1e-7f));
   const auto r = gradcheck([t](const std::vector<Tensor>& in) { return cross_entropy(in[0], t); }, {x});
   EXPECT_TRUE(r.ok) << r.message;
@@ -114,7 +122,8 @@ TEST(CrossEntropy, GradientIsSoftmaxMinusOneHotOverN) {
 TEST(CrossEntropy, RejectsBadTargets) {
   const Tensor x = Tensor::zeros({3, 4});
   EXPECT_TINYML_ERROR(cross_entropy(x, Tensor({0.0f, 1.0f})), "cross_entropy", "[3]", "[2]");
-  EXPECT_TINYML_ERROR(cross_entropy(x, Tensor({0.0f, 1.5f, 2.0f})), "cross_entropy", "1.5", "position 1", "[0, 4)");
+  EXPECT_TINYML_ERROR(cross_entropy(x, Tensor({0.0f, 1.5f, 2.0f})), "cross_entropy", "1.5", "position 1",
+                      "[0, 4)");
   EXPECT_TINYML_ERROR(cross_entropy(x, Tensor({0.0f, 4.0f, 2.0f})), "4", "[0, 4)");
   EXPECT_TINYML_ERROR(cross_entropy(x, Tensor({-1.0f, 0.0f, 2.0f})), "-1");
   EXPECT_TINYML_ERROR(cross_entropy(Tensor::zeros({4}), Tensor({0.0f})), "cross_entropy", "(N, C)", "[4]");
@@ -141,10 +150,10 @@ TEST(BCEWithLogits, MatchesPyTorchAndStaysFiniteForLargeLogits) {
   // −log σ(−100) = 100 dominates; float32 relative precision 1e-7 · 17 ≈ 2e-6, so 1e-5.
   EXPECT_NEAR(loss.item(), 16.997068405f, 1e-5f);
   loss.backward();
-  EXPECT_TRUE(course::tensor_near(z.grad(), {3, 2}, {-0.01986716f, 0.04482357f, 0.06207656f, 0.0f, -0.16666667f, 0.0f},
-                                  1e-6f));
-  EXPECT_TINYML_ERROR(binary_cross_entropy_with_logits(z, Tensor::zeros({2, 3})), "binary_cross_entropy_with_logits",
-                      "[3, 2]", "[2, 3]");
+  EXPECT_TRUE(course::tensor_near(z.grad(), {3, 2},
+                                  {-0.01986716f, 0.04482357f, 0.06207656f, 0.0f, -0.16666667f, 0.0f}, 1e-6f));
+  EXPECT_TINYML_ERROR(binary_cross_entropy_with_logits(z, Tensor::zeros({2, 3})),
+                      "binary_cross_entropy_with_logits", "[3, 2]", "[2, 3]");
 }
 
 TEST(LossModules, CallTheFunctions) {

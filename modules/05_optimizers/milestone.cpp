@@ -1,7 +1,7 @@
 // Milestone 05: XOR — a 2-8-1 MLP and Adam learn what no single linear layer can.
-#include <memory>
-
 #include <fmt/format.h>
+
+#include <memory>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -15,7 +15,8 @@ using namespace tinyml;
 int main() {
   Generator gen(0);
   const data::TensorDataset xor_data = data::xor_dataset();
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, 8, true, gen), std::make_shared<nn::Tanh>(),
+  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, 8, true, gen),
+                                                std::make_shared<nn::Tanh>(),
                                                 std::make_shared<nn::Linear>(8, 1, true, gen));
   optim::Adam opt(model->parameters(), {.lr = 0.05});
   const nn::BCEWithLogitsLoss bce;
@@ -34,8 +35,11 @@ int main() {
   NoGradGuard no_grad;
   const Tensor p = (*model)(xor_data.data()).sigmoid();
   for (int64_t i = 0; i < 4; ++i)
-    fmt::print("  {} xor {} -> {:.3f}\n", xor_data.data().at({i, 0}), xor_data.data().at({i, 1}), p.at({i, 0}));
-  if (solved_at > 0) fmt::print("solved after {} epochs\n", solved_at);
-  else fmt::print("not solved in 2000 epochs\n");
+    fmt::print("  {} xor {} -> {:.3f}\n", xor_data.data().at({i, 0}), xor_data.data().at({i, 1}),
+               p.at({i, 0}));
+  if (solved_at > 0)
+    fmt::print("solved after {} epochs\n", solved_at);
+  else
+    fmt::print("not solved in 2000 epochs\n");
   return solved_at > 0 ? 0 : 1;
 }

@@ -79,14 +79,21 @@ TEST(SGD, MomentumBufferStartsAtTheFirstGradient) {
 
 TEST(SGD, NesterovAndDampeningMatchPyTorch) {
   // Recorded with PyTorch 1.13 (torch.optim.SGD, same loss, same start, 5 steps).
-  const V nesterov = run([](std::vector<Tensor> ps) {
-    return std::make_unique<SGD>(ps, SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
-  }, 5);
-  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(nesterov, {3}), {3}, {0.00643403f, -1.97275269f, -0.47213614f}, kTol));
-  const V damp = run([](std::vector<Tensor> ps) {
-    return std::make_unique<SGD>(ps, SGDOptions{.lr = 0.05, .momentum = 0.8, .dampening = 0.5});
-  }, 5);
-  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(damp, {3}), {3}, {0.54816097f, -2.0f, -1.09904003f}, kTol));
+  const V nesterov = run(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<SGD>(
+            ps, SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
+      },
+      5);
+  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(nesterov, {3}), {3},
+                                  {0.00643403f, -1.97275269f, -0.47213614f}, kTol));
+  const V damp = run(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<SGD>(ps, SGDOptions{.lr = 0.05, .momentum = 0.8, .dampening = 0.5});
+      },
+      5);
+  EXPECT_TRUE(
+      course::tensor_near(Tensor::from_vector(damp, {3}), {3}, {0.54816097f, -2.0f, -1.09904003f}, kTol));
 }
 
 TEST(SGD, SkipsParametersWithoutAGradient) {
@@ -125,18 +132,33 @@ TEST(Adam, FirstStepMovesEveryCoordinateByLr) {
   opt.step();
   EXPECT_TRUE(course::tensor_near(p, {3}, {-0.01f, 0.01f, -0.01f}, 1e-6f));
   EXPECT_EQ(opt.step_count(0), 1);
-  EXPECT_TRUE(course::tensor_near(opt.exp_avg(0), {3}, {1e-4f, -5.0f, 0.3f}, 1e-6f));           // (1 − β1)·g
-  EXPECT_TRUE(course::tensor_near(opt.exp_avg_sq(0), {3}, {1e-9f, 2.5f, 0.009f}, 1e-6f));        // (1 − β2)·g²
+  EXPECT_TRUE(course::tensor_near(opt.exp_avg(0), {3}, {1e-4f, -5.0f, 0.3f}, 1e-6f));      // (1 − β1)·g
+  EXPECT_TRUE(course::tensor_near(opt.exp_avg_sq(0), {3}, {1e-9f, 2.5f, 0.009f}, 1e-6f));  // (1 − β2)·g²
 }
 
 TEST(Adam, MatchesPyTorch) {
   // Recorded with PyTorch 1.13 (torch.optim.Adam / AdamW, same loss, same start).
-  const V adam = run([](std::vector<Tensor> ps) { return std::make_unique<Adam>(ps, AdamOptions{.lr = 0.05, .weight_decay = 0.01}); }, 5);
-  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(adam, {3}), {3}, {0.75239497f, -1.97135067f, 0.25147909f}, kTol));
-  const V adamw = run([](std::vector<Tensor> ps) { return std::make_unique<AdamW>(ps, AdamOptions{.lr = 0.05, .weight_decay = 0.1}); }, 5);
-  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(adamw, {3}), {3}, {0.73046273f, -1.98872149f, 0.24167018f}, kTol));
-  const V ams = run([](std::vector<Tensor> ps) { return std::make_unique<Adam>(ps, AdamOptions{.lr = 0.05, .amsgrad = true}); }, 8);
-  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(ams, {3}), {3}, {0.61039317f, -2.0f, 0.10616852f}, kTol));
+  const V adam = run(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<Adam>(ps, AdamOptions{.lr = 0.05, .weight_decay = 0.01});
+      },
+      5);
+  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(adam, {3}), {3},
+                                  {0.75239497f, -1.97135067f, 0.25147909f}, kTol));
+  const V adamw = run(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<AdamW>(ps, AdamOptions{.lr = 0.05, .weight_decay = 0.1});
+      },
+      5);
+  EXPECT_TRUE(course::tensor_near(Tensor::from_vector(adamw, {3}), {3},
+                                  {0.73046273f, -1.98872149f, 0.24167018f}, kTol));
+  const V ams = run(
+      [](std::vector<Tensor> ps) {
+        return std::make_unique<Adam>(ps, AdamOptions{.lr = 0.05, .amsgrad = true});
+      },
+      8);
+  EXPECT_TRUE(
+      course::tensor_near(Tensor::from_vector(ams, {3}), {3}, {0.61039317f, -2.0f, 0.10616852f}, kTol));
 }
 
 TEST(Adam, StateAdvancesOnlyWithAGradient) {
@@ -158,14 +180,17 @@ TEST(Optimizers, MinimiseAQuadratic) {
   for (int which = 0; which < 2; ++which) {
     Tensor p = param({0.0f, 0.0f, 0.0f});
     std::unique_ptr<Optimizer> opt;
-    if (which == 0) opt = std::make_unique<SGD>(std::vector<Tensor>{p}, SGDOptions{.lr = 0.05, .momentum = 0.9});
-    else opt = std::make_unique<Adam>(std::vector<Tensor>{p}, AdamOptions{.lr = 0.1});
+    if (which == 0)
+      opt = std::make_unique<SGD>(std::vector<Tensor>{p}, SGDOptions{.lr = 0.05, .momentum = 0.9});
+    else
+      opt = std::make_unique<Adam>(std::vector<Tensor>{p}, AdamOptions{.lr = 0.1});
     for (int s = 0; s < 300; ++s) {
       opt->zero_grad();
       const Tensor d = p - target;
       (d * d).sum().backward();
       opt->step();
     }
-    EXPECT_TRUE(allclose(p.detach(), target, 0.0f, 1e-2f)) << (which == 0 ? "SGD" : "Adam") << " ended at " << to_string(p);
+    EXPECT_TRUE(allclose(p.detach(), target, 0.0f, 1e-2f))
+        << (which == 0 ? "SGD" : "Adam") << " ended at " << to_string(p);
   }
 }

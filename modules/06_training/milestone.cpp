@@ -1,11 +1,11 @@
 // Milestone 06: train the 784-256-128-10 MLP on Fashion-MNIST with Adam and report test accuracy.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -17,12 +17,13 @@
 
 using namespace tinyml;
 
-
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   if (!data::FashionMNIST::available()) {
-    fmt::print(stderr, "Fashion-MNIST not found in {}: install dataset-fashion-mnist or set TINYML_FASHION_MNIST_DIR\n",
-               data::FashionMNIST::default_root());
+    fmt::print(
+        stderr,
+        "Fashion-MNIST not found in {}: install dataset-fashion-mnist or set TINYML_FASHION_MNIST_DIR\n",
+        data::FashionMNIST::default_root());
     return 1;
   }
   const auto limit = quick ? std::optional<size_t>(5000) : std::nullopt;
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
     const data::EpochResult trained = data::train_epoch(*model, opt, loader);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     acc = data::evaluate(*model, test_loader).accuracy;
-    fmt::print("epoch {}  loss {:.4f}  test accuracy {:.2f}%  {:.2f} s\n", epoch, trained.loss, 100.0 * acc, seconds);
+    fmt::print("epoch {}  loss {:.4f}  test accuracy {:.2f}%  {:.2f} s\n", epoch, trained.loss, 100.0 * acc,
+               seconds);
   }
   return acc > (quick ? 0.7 : 0.85) ? 0 : 1;
 }

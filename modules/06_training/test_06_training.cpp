@@ -60,7 +60,8 @@ class RecordingOptimizer : public optim::Optimizer {
 
 std::shared_ptr<nn::Sequential> small_mlp(Generator& gen) {
   return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, 8, true, gen),
-                                          std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 3, true, gen));
+                                          std::make_shared<nn::ReLU>(),
+                                          std::make_shared<nn::Linear>(8, 3, true, gen));
 }
 
 }  // namespace
@@ -213,7 +214,8 @@ TEST(TrainingLoop, TrainEpochStepsOncePerBatchWithFreshGradients) {
   cross_entropy((*model)(b.data), b.target).backward();
   double sq = 0.0;
   for (const Tensor& p : model->parameters()) sq += (p.grad() * p.grad()).sum().item();
-  EXPECT_NEAR(opt.grad_norms[0], std::sqrt(sq), 1e-5 * std::sqrt(sq)) << "the first step saw the first batch's gradient";
+  EXPECT_NEAR(opt.grad_norms[0], std::sqrt(sq), 1e-5 * std::sqrt(sq))
+      << "the first step saw the first batch's gradient";
 }
 
 TEST(TrainingLoop, TrainEpochReportsTheMeanLossPerExampleBeforeEachStep) {
@@ -242,7 +244,8 @@ TEST(TrainingLoop, EvaluateIsTheWholeSetsLossAndAccuracyWithoutAGraph) {
   const EpochResult r = evaluate(*model, loader);
   EXPECT_TRUE(model->is_training()) << "evaluate must restore the model's mode";
   EXPECT_EQ(r.examples, 30u);
-  for (const Tensor& p : model->parameters()) EXPECT_FALSE(p.grad().defined()) << "evaluate must not backprop";
+  for (const Tensor& p : model->parameters())
+    EXPECT_FALSE(p.grad().defined()) << "evaluate must not backprop";
   EXPECT_EQ(model->parameters()[0].to_vector(), before);
   NoGradGuard no_grad;
   model->eval();

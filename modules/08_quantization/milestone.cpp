@@ -1,11 +1,11 @@
 // Milestone 08: post-training quantization — the Fashion-MNIST MLP in int8 and int4, real sizes and accuracy.
+#include <fmt/format.h>
+
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   }
   auto train = std::make_shared<data::FashionMNIST>(data::FashionMNIST::default_root(), true,
                                                     quick ? std::optional<size_t>(5000) : std::nullopt);
-  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false, quick ? std::optional<size_t>(2000) : std::nullopt);
+  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false,
+                                    quick ? std::optional<size_t>(2000) : std::nullopt);
   std::vector<size_t> all(test_set.size());
   std::iota(all.begin(), all.end(), size_t{0});
   const data::Batch test = test_set.get_batch(all);
@@ -69,8 +70,8 @@ int main(int argc, char** argv) {
     quant::quantize_model(*q, config);
     const float acc = accuracy(*q, test);
     if (bits == 8) int8_acc = acc;
-    fmt::print("{:<34} {:>10} {:>8.2f}%   {}\n", fmt::format("int{} weight-only per-channel", bits), quant::model_bytes(*q),
-               100.0f * acc, quant::compare_model_sizes(*model, *q).to_string());
+    fmt::print("{:<34} {:>10} {:>8.2f}%   {}\n", fmt::format("int{} weight-only per-channel", bits),
+               quant::model_bytes(*q), 100.0f * acc, quant::compare_model_sizes(*model, *q).to_string());
   }
   return int8_acc > fp32_acc - 0.01f ? 0 : 1;
 }

@@ -29,9 +29,10 @@ QuantSpec uint8_affine() { return QuantSpec::int8_affine(); }
 QuantSpec int8_symmetric() { return {8, Scheme::Symmetric, Granularity::PerTensor, 0, true}; }
 
 std::shared_ptr<nn::Sequential> mlp(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(8, 16, true, gen), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(16, 16, true, gen), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(16, 4, true, gen));
+  return std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(8, 16, true, gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(16, 16, true, gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(16, 4, true, gen));
 }
 
 float mean_abs(const Tensor& t) { return t.abs().mean().item(); }
@@ -52,9 +53,9 @@ TEST(QParams, AffineMatchesPyTorchMinMaxObserver) {
     float lo, hi, scale;
     int32_t zp;
   };
-  const Case cases[] = {{-1.0f, 3.0f, 0.01568627543747425f, 64},    {-0.7f, 2.3f, 0.0117647061124444f, 59},
-                        {0.5f, 2.0f, 0.007843137718737125f, 0},     {-3.0f, -1.0f, 0.0117647061124444f, 255},
-                        {0.0f, 0.0f, 1.1920928955078125e-07f, 0},   {-0.001f, 1000.0f, 3.92157244682312f, 0}};
+  const Case cases[] = {{-1.0f, 3.0f, 0.01568627543747425f, 64},  {-0.7f, 2.3f, 0.0117647061124444f, 59},
+                        {0.5f, 2.0f, 0.007843137718737125f, 0},   {-3.0f, -1.0f, 0.0117647061124444f, 255},
+                        {0.0f, 0.0f, 1.1920928955078125e-07f, 0}, {-0.001f, 1000.0f, 3.92157244682312f, 0}};
   for (const Case& c : cases) {
     const QParams qp = choose_qparams(c.lo, c.hi, uint8_affine());
     ASSERT_EQ(qp.scale.size(), 1u);
@@ -122,7 +123,8 @@ TEST(QParams, ZeroIsExactlyRepresentable) {
 TEST(QParams, RejectsBadRangesAndSpecs) {
   EXPECT_TINYML_ERROR(choose_qparams(2.0f, 1.0f, uint8_affine()), "choose_qparams", "2", "1");
   EXPECT_TINYML_ERROR(choose_qparams(0.0f, std::numeric_limits<float>::infinity(), uint8_affine()), "finite");
-  EXPECT_TINYML_ERROR(choose_qparams(0.0f, 1.0f, {9, Scheme::Affine, Granularity::PerTensor, 0, false}), "bits", "9");
+  EXPECT_TINYML_ERROR(choose_qparams(0.0f, 1.0f, {9, Scheme::Affine, Granularity::PerTensor, 0, false}),
+                      "bits", "9");
   EXPECT_TINYML_ERROR(choose_qparams(Tensor::zeros({0}), uint8_affine()), "choose_qparams", "empty");
   // And a valid call still works after the checks.
   EXPECT_EQ(choose_qparams(-1.0f, 3.0f, uint8_affine()).zero_point[0], 64);
@@ -146,7 +148,8 @@ TEST(QTensor, RoundTripErrorIsAtMostHalfAStep) {
       for (int64_t c = 0; c < l.channels; ++c)
         for (int64_t i = 0; i < l.inner; ++i) {
           const size_t k = static_cast<size_t>((o * l.channels + c) * l.inner + i);
-          const float s = q.qparams().scale[static_cast<size_t>(spec.granularity == Granularity::PerChannel ? c : 0)];
+          const float s =
+              q.qparams().scale[static_cast<size_t>(spec.granularity == Granularity::PerChannel ? c : 0)];
           worst = std::max(worst, std::fabs(bv[k] - xv[k]) / s);
         }
     // min/max qparams cover every value, so rounding is the only error: half a step, plus float
@@ -192,7 +195,8 @@ TEST(QTensor, Int4PackingLayout) {
   // two's complement: −2 = 0xE, −8 = 0x8.
   EXPECT_THAT(pack_int4(std::vector<int32_t>{1, -2, 7, -8}, 4, true), ::testing::ElementsAre(0xE1, 0x87));
   // Odd rows start on a byte boundary; the unused high nibble is 0.
-  EXPECT_THAT(pack_int4(std::vector<int32_t>{1, 2, 3, 4, 5, 6}, 3, false), ::testing::ElementsAre(0x21, 0x03, 0x54, 0x06));
+  EXPECT_THAT(pack_int4(std::vector<int32_t>{1, 2, 3, 4, 5, 6}, 3, false),
+              ::testing::ElementsAre(0x21, 0x03, 0x54, 0x06));
   const std::vector<uint8_t> bytes{0x21, 0x03, 0x54, 0x06};
   EXPECT_THAT(unpack_int4(bytes, 6, 3, false), ::testing::ElementsAre(1, 2, 3, 4, 5, 6));
   const std::vector<uint8_t> signed_bytes{0xE1, 0x87};
@@ -221,7 +225,7 @@ TEST(Calibration, ObservesEveryLinearInputThroughHooksAndRemovesThem) {
   const float hi = std::max(batches[0].max().item(), batches[1].max().item());
   EXPECT_FLOAT_EQ(r.at("0").min, lo);
   EXPECT_FLOAT_EQ(r.at("0").max, hi);
-  EXPECT_GE(r.at("2").min, 0.0f);  // after a ReLU
+  EXPECT_GE(r.at("2").min, 0.0f);                 // after a ReLU
   EXPECT_EQ(r.at("2").qparams.zero_point[0], 0);  // so the range starts at 0
   EXPECT_EQ(hooks_in(*model), 0u);
   EXPECT_TRUE(model->is_training());  // the mode it had
@@ -231,7 +235,8 @@ TEST(Calibration, ObservesEveryLinearInputThroughHooksAndRemovesThem) {
 TEST(Calibration, HooksAreRemovedWhenForwardThrows) {
   Generator gen(3);
   auto model = mlp(gen);
-  EXPECT_TINYML_ERROR(calibrate(*model, {Tensor::randn({4, 8}, gen), Tensor::randn({4, 5}, gen)}), "Linear::forward");
+  EXPECT_TINYML_ERROR(calibrate(*model, {Tensor::randn({4, 8}, gen), Tensor::randn({4, 5}, gen)}),
+                      "Linear::forward");
   EXPECT_EQ(hooks_in(*model), 0u);
   EXPECT_TINYML_ERROR(calibrate(*model, {}), "calibrate", "no calibration data");
   EXPECT_EQ(calibrate(*model, {Tensor::randn({4, 8}, gen)}).layers.size(), 3u);  // still usable
@@ -246,7 +251,8 @@ TEST(QuantizedLinear, WeightOnlyComputesWithTheDequantizedWeight) {
   auto q = QuantizedLinear::from_float(lin, spec, QuantMode::WeightOnly);
   const Tensor x = Tensor::randn({5, 16}, gen);
   NoGradGuard no_grad;
-  const Tensor expected = linear(x, QTensor::quantize(lin.weight.detach(), spec).dequantize(), lin.bias.detach());
+  const Tensor expected =
+      linear(x, QTensor::quantize(lin.weight.detach(), spec).dequantize(), lin.bias.detach());
   EXPECT_TRUE(allclose((*q)(x), expected, 1e-5f, 1e-6f));
   // And it is close to the float layer: per-channel int8 keeps ~40 dB on a random weight.
   EXPECT_TRUE(allclose((*q)(x), lin(x), 0.0f, 0.05f));
@@ -257,14 +263,15 @@ TEST(QuantizedLinear, MemoryIsCountedFromRealStorage) {
   Generator gen(5);
   nn::Linear lin(64, 32, true, gen);
   auto q8 = QuantizedLinear::from_float(lin, QuantSpec::int8_symmetric_per_channel(0), QuantMode::WeightOnly);
-  auto q4 = QuantizedLinear::from_float(lin, {4, Scheme::Symmetric, Granularity::PerChannel, 0, true}, QuantMode::WeightOnly);
+  auto q4 = QuantizedLinear::from_float(lin, {4, Scheme::Symmetric, Granularity::PerChannel, 0, true},
+                                        QuantMode::WeightOnly);
   EXPECT_EQ(q8->memory_usage().weight_bytes, 64u * 32u);
   EXPECT_EQ(q4->memory_usage().weight_bytes, 64u * 32u / 2u);
   EXPECT_EQ(q8->memory_usage().fp32_bytes, (64u * 32u + 32u) * 4u);
   NoGradGuard no_grad;
   const Tensor x = Tensor::randn({3, 64}, gen);
   // 4 bits: 16 steps per channel instead of 255; still the same function, more roughly.
-  EXPECT_LT(mean_abs((*q4)(x) - lin(x)), mean_abs(lin(x)) * 0.3f);
+  EXPECT_LT(mean_abs((*q4)(x)-lin(x)), mean_abs(lin(x)) * 0.3f);
 }
 
 TEST(QuantizeModel, ReplacesLinearsInPlaceHonoursSkipAndShrinksTheModel) {

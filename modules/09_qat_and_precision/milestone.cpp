@@ -1,11 +1,12 @@
-// Milestone 09: 4-bit weights on Fashion-MNIST — post-training quantization against QAT, then per-layer weight errors.
+// Milestone 09: 4-bit weights on Fashion-MNIST — post-training quantization against QAT, then per-layer
+// weight errors.
+#include <fmt/format.h>
+
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   }
   auto train_set = std::make_shared<data::FashionMNIST>(data::FashionMNIST::default_root(), true,
                                                         quick ? std::optional<size_t>(4000) : std::nullopt);
-  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false, quick ? std::optional<size_t>(2000) : std::nullopt);
+  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false,
+                                    quick ? std::optional<size_t>(2000) : std::nullopt);
   std::vector<size_t> all(test_set.size());
   std::iota(all.begin(), all.end(), size_t{0});
   const data::Batch test = test_set.get_batch(all);
@@ -71,11 +73,13 @@ int main(int argc, char** argv) {
   qat->load_state_dict(model->state_dict());
   quant::prepare_qat(*qat, quant::qat_config(4));
   fit(*qat, loader, 1, 2e-4);
-  fmt::print("int4 quantization-aware   {:.2f}%  (fake-quantized weights and activations)\n\n", 100.0f * accuracy(*qat, test));
+  fmt::print("int4 quantization-aware   {:.2f}%  (fake-quantized weights and activations)\n\n",
+             100.0f * accuracy(*qat, test));
 
   fmt::print("{:<6} {:>5} {:>12} {:>10} {:>10}\n", "layer", "bits", "SNR dB", "fp32 B", "stored B");
   for (const int bits : {8, 4, 2})
     for (const quant::LayerError& e : quant::weight_error_table(*model, bits))
-      fmt::print("{:<6} {:>5} {:>12.2f} {:>10} {:>10}\n", e.name, e.bits, e.snr_db, e.fp32_bytes, e.quantized_bytes);
+      fmt::print("{:<6} {:>5} {:>12.2f} {:>10} {:>10}\n", e.name, e.bits, e.snr_db, e.fp32_bytes,
+                 e.quantized_bytes);
   return 0;
 }

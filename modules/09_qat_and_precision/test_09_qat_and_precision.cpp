@@ -36,7 +36,8 @@ Tensor leaf(const Tensor& t) {
 }
 
 std::shared_ptr<nn::Sequential> mlp(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, 16, true, gen), std::make_shared<nn::ReLU>(),
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, 16, true, gen),
+                                          std::make_shared<nn::ReLU>(),
                                           std::make_shared<nn::Linear>(16, 3, true, gen));
 }
 
@@ -47,7 +48,8 @@ std::shared_ptr<nn::Sequential> mlp(Generator& gen) {
 TEST(FakeQuantize, ValuesEqualQuantizeThenDequantize) {
   Generator gen(1);
   const Tensor x = Tensor::randn({6, 10}, gen);
-  for (const QuantSpec& spec : {QuantSpec::int8_affine(), int4_symmetric(), QuantSpec::int8_symmetric_per_channel(0)}) {
+  for (const QuantSpec& spec :
+       {QuantSpec::int8_affine(), int4_symmetric(), QuantSpec::int8_symmetric_per_channel(0)}) {
     const QParams qp = choose_qparams(x, spec);
     const Tensor expected = QTensor::quantize(x, qp).dequantize();
     EXPECT_TRUE(equal(fake_quantize(x, qp), expected)) << spec.to_string();
@@ -76,8 +78,8 @@ TEST(FakeQuantize, PerChannelMaskAndBadInput) {
   EXPECT_TRUE(course::tensor_near(x.grad(), {2, 2}, {1, 0, 1, 1}, 0));
   EXPECT_TINYML_ERROR(fake_quantize_ste(Tensor({std::nanf("")}), QParams{int4_symmetric(), {0.1f}, {0}}),
                       "fake_quantize_ste", "NaN");
-  EXPECT_TINYML_ERROR(fake_quantize_ste(Tensor({1.0f}), QParams{int4_symmetric(), {0.0f}, {0}}), "fake_quantize_ste",
-                      "scale");
+  EXPECT_TINYML_ERROR(fake_quantize_ste(Tensor({1.0f}), QParams{int4_symmetric(), {0.0f}, {0}}),
+                      "fake_quantize_ste", "scale");
 }
 
 TEST(FakeQuantize, ModuleObservesInTrainingAndFreezesInEval) {
@@ -90,7 +92,8 @@ TEST(FakeQuantize, ModuleObservesInTrainingAndFreezesInEval) {
   EXPECT_FLOAT_EQ(fq->qparams().scale[0], 3.0f / 255.0f);
   fq->eval();
   const Tensor y = (*fq)(Tensor({-4.0f, 0.5f, 8.0f}));  // frozen range [−1, 2]: the ends clamp
-  EXPECT_TRUE(course::tensor_near(y, {3}, {-1.0f, fake_quantize(Tensor({0.5f}), fq->qparams()).item(), 2.0f}, 1e-6f));
+  EXPECT_TRUE(
+      course::tensor_near(y, {3}, {-1.0f, fake_quantize(Tensor({0.5f}), fq->qparams()).item(), 2.0f}, 1e-6f));
   fq->enable_fake_quant(false);
   EXPECT_TRUE(equal((*fq)(Tensor({0.123f})), Tensor({0.123f})));
 }
@@ -129,7 +132,9 @@ TEST(Qat, FourBitTrainingRecoversAccuracy) {
   // float one (the rounding is in the loop, so the weights learn around it).
   Generator gen(3);
   const Tensor x = Tensor::randn({240, 4}, gen);
-  const Tensor y = argmax(matmul(x, Tensor({{1.0f, -1.0f, 0.0f}, {0.5f, 1.0f, -1.0f}, {-1.0f, 0.0f, 1.0f}, {0.0f, 1.0f, 1.0f}})), 1);
+  const Tensor y = argmax(
+      matmul(x, Tensor({{1.0f, -1.0f, 0.0f}, {0.5f, 1.0f, -1.0f}, {-1.0f, 0.0f, 1.0f}, {0.0f, 1.0f, 1.0f}})),
+      1);
   auto model = mlp(gen);
   prepare_qat(*model, qat_config(4));
   optim::Adam opt(model->parameters(), {.lr = 0.02});
@@ -171,12 +176,12 @@ TEST(Precision, HalfPrecisionBits) {
   EXPECT_EQ(float_to_half_bits(1.0f), 0x3C00);
   EXPECT_EQ(float_to_half_bits(0.1f), 0x2E66);
   EXPECT_EQ(float_to_half_bits(1.0f / 3.0f), 0x3555);
-  EXPECT_EQ(float_to_half_bits(65504.0f), 0x7BFF);    // the largest half
-  EXPECT_EQ(float_to_half_bits(65520.0f), 0x7C00);    // rounds up past it: Inf
+  EXPECT_EQ(float_to_half_bits(65504.0f), 0x7BFF);                          // the largest half
+  EXPECT_EQ(float_to_half_bits(65520.0f), 0x7C00);                          // rounds up past it: Inf
   EXPECT_EQ(float_to_half_bits(1.0f + std::ldexp(1.0f, -11)), 0x3C00);      // a tie: to even
   EXPECT_EQ(float_to_half_bits(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);  // a tie: to even, upwards
-  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0f, -24)), 0x0001);  // the smallest subnormal
-  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0f, -25)), 0x0000);  // half of it: a tie, to even (0)
+  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0f, -24)), 0x0001);             // the smallest subnormal
+  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0f, -25)), 0x0000);             // half of it: a tie, to even (0)
   EXPECT_EQ(float_to_half_bits(-0.0f), 0x8000);
   EXPECT_EQ(float_to_half_bits(-std::numeric_limits<float>::infinity()), 0xFC00);
   EXPECT_TRUE(std::isnan(half_bits_to_float(float_to_half_bits(std::nanf("")))));

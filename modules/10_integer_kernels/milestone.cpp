@@ -1,12 +1,12 @@
 // Milestone 10: the int8 GEMM three ways — the reference loop, oneDNN, and fp32 sgemm for scale.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/core/random.hpp"
 #include "tinyml/kernels/qgemm.hpp"
@@ -41,13 +41,12 @@ int main(int argc, char** argv) {
   std::vector<int32_t> ref(static_cast<size_t>(M * N)), fast(ref.size());
 
   const double ops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-  const double t_ref = best_seconds(1, [&] {
-    kernels::qgemm_reference_u8s8(M, N, K, A.data(), K, B.data(), K, true, ref.data(), N);
-  });
-  const double t_int8 = best_seconds(5, [&] { kernels::qgemm_u8s8(M, N, K, A.data(), K, B.data(), K, true, fast.data(), N); });
-  const double t_fp32 = best_seconds(5, [&] {
-    kernels::sgemm(false, true, M, N, K, 1.0f, Af.data(), K, Bf.data(), K, 0.0f, Cf.data(), N);
-  });
+  const double t_ref = best_seconds(
+      1, [&] { kernels::qgemm_reference_u8s8(M, N, K, A.data(), K, B.data(), K, true, ref.data(), N); });
+  const double t_int8 =
+      best_seconds(5, [&] { kernels::qgemm_u8s8(M, N, K, A.data(), K, B.data(), K, true, fast.data(), N); });
+  const double t_fp32 = best_seconds(
+      5, [&] { kernels::sgemm(false, true, M, N, K, 1.0f, Af.data(), K, Bf.data(), K, 0.0f, Cf.data(), N); });
   fmt::print("{}x{}x{}  ({})\n", M, N, K, kernels::qgemm_info());
   fmt::print("  reference loop   {:9.2f} ms  {:8.1f} GOP/s\n", 1e3 * t_ref, ops / t_ref * 1e-9);
   fmt::print("  int8 (oneDNN)    {:9.2f} ms  {:8.1f} GOP/s\n", 1e3 * t_int8, ops / t_int8 * 1e-9);

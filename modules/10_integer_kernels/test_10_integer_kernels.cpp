@@ -81,8 +81,8 @@ TEST(Reference, ChecksItsArguments) {
   std::vector<int32_t> C(4);
   EXPECT_TINYML_ERROR(qgemm_reference_u8s8(2, 2, 3, A.data(), 2, B.data(), 2, false, C.data(), 2),
                       "qgemm_reference_u8s8", "lda=2");
-  EXPECT_TINYML_ERROR(qgemm_reference_u8s8(1, 1, kQgemmMaxK_u8s8 + 1, A.data(), kQgemmMaxK_u8s8 + 1, B.data(), 1,
-                                           false, C.data(), 1),
+  EXPECT_TINYML_ERROR(qgemm_reference_u8s8(1, 1, kQgemmMaxK_u8s8 + 1, A.data(), kQgemmMaxK_u8s8 + 1, B.data(),
+                                           1, false, C.data(), 1),
                       "exceeds");
   qgemm_reference_u8s8(2, 2, 3, A.data(), 3, B.data(), 2, false, C.data(), 2);
   EXPECT_THAT(C, ElementsAre(3, 3, 3, 3));
@@ -101,8 +101,8 @@ TEST(ZeroPoints, CorrectionByHand) {
   const std::vector<uint8_t> A{1, 2, 3, 4};
   row_sums_u8(2, 2, A.data(), 2, rs.data());
   EXPECT_THAT(rs, ElementsAre(3, 7));
-  EXPECT_TINYML_ERROR(zero_point_correct(2, 2, 2, 1, std::vector<int32_t>{0, 1, 2}, rowsum.data(), colsum.data(),
-                                         C.data(), 2),
+  EXPECT_TINYML_ERROR(zero_point_correct(2, 2, 2, 1, std::vector<int32_t>{0, 1, 2}, rowsum.data(),
+                                         colsum.data(), C.data(), 2),
                       "zero_point_correct", "3 entries");
 }
 
@@ -143,7 +143,8 @@ TEST(ZeroPoints, ExactWhereIntermediateTermsLeaveInt32) {
 
 TEST(FastPath, EqualsTheReference) {
   Generator gen(10);
-  const std::tuple<int64_t, int64_t, int64_t> shapes[] = {{1, 64, 256}, {64, 64, 64}, {33, 17, 129}, {7, 1, 5}};
+  const std::tuple<int64_t, int64_t, int64_t> shapes[] = {
+      {1, 64, 256}, {64, 64, 64}, {33, 17, 129}, {7, 1, 5}};
   for (const auto& [M, N, K] : shapes) {
     for (const bool trans_b : {false, true}) {
       const auto A = random_ints<uint8_t>(static_cast<size_t>(M * K), gen);
@@ -172,7 +173,8 @@ TEST(QuantizedMatmul, EqualsTheProductOfTheDequantizedTensors) {
   // The integer sums are exact; only the final float scaling rounds: 1e-5 relative.
   const Tensor expected = matmul(qa.dequantize(), qb.dequantize());
   EXPECT_TRUE(allclose(quant::matmul(qa, qb), expected, 1e-5f, 1e-5f));
-  const quant::QTensor qw = quant::QTensor::quantize(b.t().contiguous(), quant::QuantSpec::int8_symmetric_per_channel(0));
+  const quant::QTensor qw =
+      quant::QTensor::quantize(b.t().contiguous(), quant::QuantSpec::int8_symmetric_per_channel(0));
   EXPECT_TRUE(allclose(quant::matmul_nt(qa, qw), matmul(qa.dequantize(), qw.dequantize().t()), 1e-5f, 1e-5f));
 }
 
@@ -193,14 +195,16 @@ TEST(QuantizedLinear, DynamicAndStaticFollowTheirDefinitions) {
   const quant::QParams cal = quant::choose_qparams(-2.0f, 2.0f, quant::QuantSpec::int8_affine());
   auto st = quant::QuantizedLinear::from_float(lin, wspec, quant::QuantMode::Static, cal, /*fuse_relu=*/true);
   const Tensor expected_st = relu(linear(quant::fake_quantize(x, cal), w_hat, lin.bias.detach()));
-  const float bias_step = cal.scale[0] * *std::max_element(st->weight().qparams().scale.begin(), st->weight().qparams().scale.end());
+  const float bias_step = cal.scale[0] * *std::max_element(st->weight().qparams().scale.begin(),
+                                                           st->weight().qparams().scale.end());
   EXPECT_TRUE(allclose((*st)(x), expected_st, 1e-4f, bias_step));
   EXPECT_GE((*st)(x).min().item(), 0.0f);
 }
 
 TEST(QuantizedLinear, ConvertedQatModelComputesWhatItTrained) {
   Generator gen(13);
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 12, true, gen), std::make_shared<nn::ReLU>(),
+  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 12, true, gen),
+                                                std::make_shared<nn::ReLU>(),
                                                 std::make_shared<nn::Linear>(12, 3, true, gen));
   quant::prepare_qat(*model, quant::qat_config(8));
   model->train();

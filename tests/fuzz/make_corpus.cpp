@@ -457,12 +457,12 @@ void onnx_corpus() {
   auto mlp = float_mlp(gen);
   const auto put_onnx = [](const std::string& name, const std::string& bytes) { put("onnx", name, bytes); };
   put_onnx("gemm.onnx", io::export_onnx_bytes(*mlp));
-  put_onnx("matmul.onnx", io::export_onnx_bytes(*mlp, {.opset = 13, .linear = io::OnnxLinearOp::MatMul,
-                                                       .input_shape = {}}));
+  put_onnx("matmul.onnx",
+           io::export_onnx_bytes(*mlp, {.opset = 13, .linear = io::OnnxLinearOp::MatMul, .input_shape = {}}));
   nn::Sequential flat(std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(4, 2, true, gen),
                       std::make_shared<nn::Tanh>());
-  put_onnx("flatten.onnx", io::export_onnx_bytes(flat, {.opset = 0, .linear = io::OnnxLinearOp::Gemm,
-                                                        .input_shape = {2, 2}}));
+  put_onnx("flatten.onnx", io::export_onnx_bytes(
+                               flat, {.opset = 0, .linear = io::OnnxLinearOp::Gemm, .input_shape = {2, 2}}));
   quant::QuantConfig cfg;
   cfg.mode = quant::QuantMode::Static;
   cfg.observer = "minmax";

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "tinyml/train/datasets.hpp"
-#include "tinyml/train/model_loader.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/train/datasets.hpp"
+#include "tinyml/train/model_loader.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ void run(const std::string& model_path, const std::string& dataset, const std::s
   const bool train = split == "train";
   const tinyml::train::DataSplits data =
       tinyml::train::load_dataset(dataset, train, train ? std::optional<size_t>(limit) : std::nullopt,
-                                train ? std::nullopt : std::optional(limit));
+                                  train ? std::nullopt : std::optional(limit));
   const tinyml::data::Dataset& ds = train ? *data.train : *data.test;
   std::vector<float> x;
   std::vector<int32_t> y;

@@ -44,13 +44,14 @@ inline std::string read_text(const fs::path& p) {
 // Runs build/bin/<name> with `args` (a shell fragment); `env` ("NAME='value' ...") is added to its
 // environment. One BLAS/OpenMP thread: ctest runs tests side by side on small CI machines, where
 // competing thread pools that spin at barriers slow every test down many times over.
-inline ProcessResult run_program(const std::string& name, const std::string& args, const std::string& env = "",
-                                 bool merge_stderr = false) {
+inline ProcessResult run_program(const std::string& name, const std::string& args,
+                                 const std::string& env = "", bool merge_stderr = false) {
   const std::string binary = std::string(TINYML_BINARY_DIR) + "/bin/" + name;
   EXPECT_TRUE(fs::exists(binary)) << binary << " is missing: build it first";
   const fs::path err_file = temp_path("tinyml_stderr_", name + ".txt");
   const std::string redirect = merge_stderr ? " 2>&1" : " 2>'" + err_file.string() + "'";
-  const std::string cmd = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + env + " '" + binary + "' " + args + redirect;
+  const std::string cmd =
+      "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + env + " '" + binary + "' " + args + redirect;
   ProcessResult r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;

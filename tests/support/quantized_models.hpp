@@ -13,10 +13,9 @@ namespace tinyml_test {
 
 // A new Sequential in eval mode with each Linear of `model` replaced by a QuantizedLinear in `mode`
 // (static mode takes each input's qparams from `calib`); the other children are shared.
-inline std::shared_ptr<tinyml::nn::Sequential> replace_linears(const tinyml::nn::Sequential& model,
-                                                              tinyml::quant::QuantMode mode,
-                                                              const tinyml::quant::QuantSpec& spec,
-                                                              const tinyml::quant::CalibrationResult* calib) {
+inline std::shared_ptr<tinyml::nn::Sequential> replace_linears(
+    const tinyml::nn::Sequential& model, tinyml::quant::QuantMode mode, const tinyml::quant::QuantSpec& spec,
+    const tinyml::quant::CalibrationResult* calib) {
   namespace q = tinyml::quant;
   auto out = std::make_shared<tinyml::nn::Sequential>();
   for (const auto& [name, child] : model.named_children()) {

@@ -99,8 +99,9 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
       const Tensor& in = node->inputs[i];
       Tensor& g = grads[i];
       if (!in.defined() || !in.requires_grad() || !g.defined()) continue;
-      TINYML_CHECK(g.shape() == in.shape(), "backward: {} produced a gradient of shape {} for an input of shape {}",
-                   node->name, shape_str(g.shape()), shape_str(in.shape()));
+      TINYML_CHECK(g.shape() == in.shape(),
+                   "backward: {} produced a gradient of shape {} for an input of shape {}", node->name,
+                   shape_str(g.shape()), shape_str(in.shape()));
       TensorImpl& impl = *in.impl();
       if (impl.grad_fn) {
         if (impl.retains_grad) accumulate_into(impl, g);

@@ -44,7 +44,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   std::vector<float> r(static_cast<size_t>(out.numel()));
   for (auto& v : r) v = gen.uniform(0.5f, 1.5f);
   if (!out.requires_grad())
-    return {false, 0.0, "gradcheck: the output does not require grad (the function is not differentiable here)"};
+    return {false, 0.0,
+            "gradcheck: the output does not require grad (the function is not differentiable here)"};
   out.backward(Tensor::from_vector(r, out.shape()));
 
   GradcheckResult result;

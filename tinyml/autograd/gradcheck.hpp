@@ -10,7 +10,7 @@
 namespace tinyml {
 
 struct GradcheckOptions {
-  double eps = 1e-3;   // finite-difference step (float32 inputs: 1e-3 balances truncation vs rounding)
+  double eps = 1e-3;  // finite-difference step (float32 inputs: 1e-3 balances truncation vs rounding)
   double atol = 1e-3;
   double rtol = 1e-2;
 };

@@ -20,8 +20,8 @@ struct Node {
   std::string name;
   std::vector<Tensor> inputs;
   std::vector<Tensor> saved;
-  std::vector<int64_t> ints;   // small non-tensor state (dims, flags)
-  std::vector<float> floats;   // small non-tensor state (scalars)
+  std::vector<int64_t> ints;  // small non-tensor state (dims, flags)
+  std::vector<float> floats;  // small non-tensor state (scalars)
   BackwardFn backward;
   bool released = false;  // set once backward freed the graph
 
@@ -35,8 +35,7 @@ struct Node {
 // Records `out = op(inputs)` if grad mode is on and some input requires grad: attaches a Node
 // with the given name, inputs, saved tensors and backward function to `out`. Returns `out`.
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::BackwardFn backward,
-              std::vector<Tensor> saved = {}, std::vector<int64_t> ints = {},
-              std::vector<float> floats = {});
+              std::vector<Tensor> saved = {}, std::vector<int64_t> ints = {}, std::vector<float> floats = {});
 
 // True if grad mode is on and any of the tensors requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> ts);

@@ -25,11 +25,11 @@ class NotImplemented : public Error {
 }  // namespace tinyml
 
 // TINYML_CHECK(cond, "fn: expected ... got {}", value) throws tinyml::Error with the formatted message.
-#define TINYML_CHECK(cond, ...)                                   \
-  do {                                                            \
-    if (!(cond)) [[unlikely]] {                                   \
-      throw ::tinyml::Error(::fmt::format(__VA_ARGS__));          \
-    }                                                             \
+#define TINYML_CHECK(cond, ...)                          \
+  do {                                                   \
+    if (!(cond)) [[unlikely]] {                          \
+      throw ::tinyml::Error(::fmt::format(__VA_ARGS__)); \
+    }                                                    \
   } while (0)
 
 // A part of the course that the student writes; see modules/README.md.

@@ -100,8 +100,7 @@ void check_save_target(const std::string& path, const std::string& who) {
 
 std::string temp_name_prefix(const std::string& path) {
   const fs::path p(path);
-  return (p.parent_path() / fmt::format(".{}.tmp.{}.", p.filename().string(), ::getpid()))
-      .string();
+  return (p.parent_path() / fmt::format(".{}.tmp.{}.", p.filename().string(), ::getpid())).string();
 }
 
 AtomicFile::AtomicFile(const std::string& path, std::string who) : who_(std::move(who)), target_(path) {

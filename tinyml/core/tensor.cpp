@@ -65,8 +65,7 @@ void check_shape(const Shape& shape, const char* fn) {
   int64_t n = 1;
   for (int64_t d : shape) {
     TINYML_CHECK(d >= 0, "{}: negative dimension in shape {}", fn, shape_str(shape));
-    TINYML_CHECK(d == 0 || n <= (int64_t{1} << 40) / d, "{}: shape {} is too large", fn,
-                 shape_str(shape));
+    TINYML_CHECK(d == 0 || n <= (int64_t{1} << 40) / d, "{}: shape {} is too large", fn, shape_str(shape));
     n *= d;
   }
 }
@@ -143,8 +142,8 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
 
 Tensor Tensor::from_data(const float* values, const Shape& shape) {
   Tensor t = empty(shape);
-  TINYML_CHECK(values != nullptr || t.numel() == 0, "Tensor::from_data: null pointer for shape {} ({} elements)",
-               shape_str(shape), t.numel());
+  TINYML_CHECK(values != nullptr || t.numel() == 0,
+               "Tensor::from_data: null pointer for shape {} ({} elements)", shape_str(shape), t.numel());
   if (t.numel() > 0) std::memcpy(t.data(), values, static_cast<size_t>(t.numel()) * sizeof(float));
   return t;
 }
@@ -168,8 +167,8 @@ Tensor::Tensor(std::initializer_list<std::initializer_list<std::initializer_list
   const int64_t c = r ? static_cast<int64_t>(mats.begin()->begin()->size()) : 0;
   std::vector<float> v;
   for (const auto& m : mats) {
-    TINYML_CHECK(static_cast<int64_t>(m.size()) == r, "Tensor: ragged nested list: {} rows vs {}",
-                 m.size(), r);
+    TINYML_CHECK(static_cast<int64_t>(m.size()) == r, "Tensor: ragged nested list: {} rows vs {}", m.size(),
+                 r);
     for (const auto& row : m) {
       TINYML_CHECK(static_cast<int64_t>(row.size()) == c,
                    "Tensor: ragged nested list: a row has {} values, the first has {}", row.size(), c);
@@ -196,8 +195,8 @@ int64_t Tensor::wrap_dim(int64_t d, const char* fn, bool insertion) const {
   const int64_t n = dim() + (insertion ? 1 : 0);
   const int64_t lo = n == 0 ? -1 : -n;
   const int64_t hi = n == 0 ? 0 : n - 1;
-  TINYML_CHECK(d >= lo && d <= hi, "{}: dim {} out of range for a tensor of shape {} (expected {}..{})",
-               fn, d, shape_str(shape()), lo, hi);
+  TINYML_CHECK(d >= lo && d <= hi, "{}: dim {} out of range for a tensor of shape {} (expected {}..{})", fn,
+               d, shape_str(shape()), lo, hi);
   return d < 0 ? d + std::max<int64_t>(n, 1) : d;
 }
 
@@ -238,8 +237,8 @@ float Tensor::item() const {
 namespace {
 int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index, const char* fn) {
   // BEGIN SOLUTION 01: element_offset: bounds-checked storage offset of an index (negative from the end)
-  TINYML_CHECK(static_cast<int64_t>(index.size()) == t.dim(),
-               "{}: {} indices for a tensor of shape {}", fn, index.size(), shape_str(t.shape()));
+  TINYML_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "{}: {} indices for a tensor of shape {}", fn,
+               index.size(), shape_str(t.shape()));
   int64_t off = 0;
   size_t d = 0;
   for (int64_t i : index) {

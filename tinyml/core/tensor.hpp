@@ -1,6 +1,8 @@
 // Tensor: a cheap handle to float32 storage (aligned for SIMD) seen through shape, strides and offset.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -9,8 +11,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tinyml/core/random.hpp"
 
@@ -48,8 +48,8 @@ struct TensorImpl {
   int64_t offset = 0;
   bool requires_grad = false;
   bool retains_grad = false;
-  std::shared_ptr<TensorImpl> grad;                // accumulated gradient (leaves, or retain_grad)
-  std::shared_ptr<autograd::Node> grad_fn;         // the op that produced this tensor, if any
+  std::shared_ptr<TensorImpl> grad;         // accumulated gradient (leaves, or retain_grad)
+  std::shared_ptr<autograd::Node> grad_fn;  // the op that produced this tensor, if any
 };
 
 // Number of elements of a shape (1 for a scalar, 0 if any extent is 0).
@@ -102,7 +102,7 @@ class Tensor {
   // Pointer to element [0, ..., 0]. Mind strides unless is_contiguous().
   float* data();
   const float* data() const;
-  float item() const;                               // numel() == 1
+  float item() const;                                    // numel() == 1
   float at(std::initializer_list<int64_t> index) const;  // bounds-checked element read
   void set(std::initializer_list<int64_t> index, float value);
   std::vector<float> to_vector() const;  // row-major copy
@@ -116,8 +116,8 @@ class Tensor {
   Tensor& requires_grad_(bool value = true);  // only on leaves
   Tensor grad() const;                        // undefined until a backward pass reaches it
   void set_grad(const Tensor& g);
-  void zero_grad();                           // drops the gradient
-  void retain_grad();                         // keep .grad() on a non-leaf
+  void zero_grad();    // drops the gradient
+  void retain_grad();  // keep .grad() on a non-leaf
   bool is_leaf() const;
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   // Reverse-mode differentiation. Without a gradient argument the tensor must hold one element.

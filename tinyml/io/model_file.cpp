@@ -465,7 +465,8 @@ std::vector<int64_t> layer_sizes(const nn::Module& model) {
     sizes.push_back(out);
   };
   if (const auto* lin = dynamic_cast<const nn::Linear*>(&model)) add(lin->in_features(), lin->out_features());
-  if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&model)) add(q->in_features(), q->out_features());
+  if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&model))
+    add(q->in_features(), q->out_features());
   for (const auto& [name, child] : model.named_children()) {
     const std::vector<int64_t> inner = layer_sizes(*child);
     if (inner.empty()) continue;

@@ -107,14 +107,15 @@ void check_state_dict_shapes(const SafetensorsFile& file, const std::map<std::st
                              const std::string& src) {
   for (const auto& [name, shape] : expected) {
     const TensorRecord* r = file.find(name);
-    TINYML_CHECK(r != nullptr, "{}: the model needs '{}' of shape {} but the file has no such tensor", src, name,
-                 shape_str(shape));
+    TINYML_CHECK(r != nullptr, "{}: the model needs '{}' of shape {} but the file has no such tensor", src,
+                 name, shape_str(shape));
     TINYML_CHECK(r->shape == shape, "{}: the model needs '{}' of shape {} but the file's is {}", src, name,
                  shape_str(shape), shape_str(r->shape));
   }
   for (const TensorRecord& r : file.tensors)
-    TINYML_CHECK(expected.count(r.name) != 0, "{}: the file has '{}' of shape {}, which the model does not have",
-                 src, r.name, shape_str(r.shape));
+    TINYML_CHECK(expected.count(r.name) != 0,
+                 "{}: the file has '{}' of shape {}, which the model does not have", src, r.name,
+                 shape_str(r.shape));
 }
 
 void load(nn::Module& module, const std::string& path, bool strict) {

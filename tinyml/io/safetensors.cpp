@@ -165,7 +165,9 @@ json parse_header(std::string_view text, const std::string& src) {
   // nlohmann keeps the last of duplicate keys silently, so duplicates (two tensors of one name),
   // the depth and the entry count are checked by a linear scan first.
   check_json_limits(text, src + ": the header",
-                    {.max_depth = kMaxJsonDepth, .max_entries = kMaxTensors, .entries = "entries (tensors and __metadata__)"});
+                    {.max_depth = kMaxJsonDepth,
+                     .max_entries = kMaxTensors,
+                     .entries = "entries (tensors and __metadata__)"});
   try {
     return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {

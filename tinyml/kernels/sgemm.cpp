@@ -21,8 +21,8 @@ namespace {
 void check_dims(int64_t M, int64_t N, int64_t K, const char* fn) {
   TINYML_CHECK(M >= 0 && N >= 0 && K >= 0, "{}: negative dimension M={} N={} K={}", fn, M, N, K);
   constexpr int64_t kMax = INT32_MAX;
-  TINYML_CHECK(M <= kMax && N <= kMax && K <= kMax, "{}: dimension too large for BLAS M={} N={} K={}",
-               fn, M, N, K);
+  TINYML_CHECK(M <= kMax && N <= kMax && K <= kMax, "{}: dimension too large for BLAS M={} N={} K={}", fn, M,
+               N, K);
 }
 
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -31,9 +31,8 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 }
 }  // namespace
 
-void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                     int64_t ldc) {
+void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                     int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   check_dims(M, N, K, "sgemm_reference");
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
@@ -59,8 +58,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
   sgemm_using(backend, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc) {
   check_dims(M, N, K, "sgemm");
   if (M == 0 || N == 0) return;
   if (K == 0) {  // BLAS implementations differ on K = 0; the answer is beta·C.
@@ -80,14 +80,14 @@ void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, in
   }
   if (backend == SgemmBackend::OneDNN) {
     apply_thread_request();
-    const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
-                                        beta, C, ldc);
-    TINYML_CHECK(st == dnnl_success, "sgemm: oneDNN failed with status {} for M={} N={} K={}", static_cast<int>(st),
-                 M, N, K);
+    const dnnl_status_t st =
+        dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    TINYML_CHECK(st == dnnl_success, "sgemm: oneDNN failed with status {} for M={} N={} K={}",
+                 static_cast<int>(st), M, N, K);
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              i(M), i(N), i(K), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(M),
+              i(N), i(K), alpha, A, i(lda), B, i(ldb), beta, C, i(ldc));
 }
 
 namespace {
@@ -140,8 +140,8 @@ void probe_thread_start(int n) {
 }  // namespace
 
 int resolve_thread_count(int n) {
-  TINYML_CHECK(n <= kMaxThreads, "set_num_threads: {} threads is above the limit of {} (this machine has {})", n,
-               kMaxThreads, hardware_threads());
+  TINYML_CHECK(n <= kMaxThreads, "set_num_threads: {} threads is above the limit of {} (this machine has {})",
+               n, kMaxThreads, hardware_threads());
   return n <= 0 ? hardware_threads() : std::min(n, hardware_threads());
 }
 
@@ -183,7 +183,8 @@ std::string blas_warning() {
   return fmt::format(
       "OpenBLAS runs its {} kernels on a CPU with AVX-512{} and TINYML_SGEMM=openblas is set: fp32 GEMM "
       "runs at about half speed. Unset TINYML_SGEMM to use oneDNN's sgemm (see docs/performance.md).",
-      openblas_get_corename(), forced ? fmt::format(" (OPENBLAS_CORETYPE={} is set)", forced) : std::string());
+      openblas_get_corename(),
+      forced ? fmt::format(" (OPENBLAS_CORETYPE={} is set)", forced) : std::string());
 }
 
 }  // namespace tinyml::kernels

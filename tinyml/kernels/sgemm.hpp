@@ -9,19 +9,18 @@ namespace tinyml::kernels {
 // Row-major C(M×N) = alpha · op(A)(M×K) · op(B)(K×N) + beta · C.
 // op(A) = Aᵀ when trans_a (then A is stored K×M with leading dimension lda), likewise B.
 // Runs on sgemm_backend(), except tiny products (M·N·K ≤ 32³), which always take OpenBLAS.
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc);
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 enum class SgemmBackend;
 // sgemm on a given backend (the tests check both against the reference).
-void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void sgemm_using(SgemmBackend backend, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc);
 
 // The plain triple loop: the specification that the BLAS path is tested against.
-void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                     const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                     float* C, int64_t ldc);
+void sgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                     int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // Which library runs sgemm. Chosen once per process from TINYML_SGEMM=openblas|onednn|auto
 // (default auto: OpenBLAS, unless OpenBLAS runs narrower kernels than the CPU supports — e.g.

@@ -8,8 +8,7 @@ namespace tinyml::nn {
 class Linear : public Module {
  public:
   // weight ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)), bias likewise.
-  Linear(int64_t in_features, int64_t out_features, bool bias = true,
-         Generator& gen = default_generator());
+  Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;

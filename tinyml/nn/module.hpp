@@ -91,8 +91,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // overloads: std::function<void(...)> accepts any callable, so a hook returning
   // std::optional<Tensor> would otherwise match both overloads and the call would be ambiguous.
   template <class F>
-    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&>>
-  HookHandle register_forward_pre_hook(F hook) {
+  requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&>> HookHandle
+  register_forward_pre_hook(F hook) {
     return register_forward_pre_hook(ForwardPreHook(
         [h = std::move(hook)](Module& m, const Tensor& input) mutable -> std::optional<Tensor> {
           h(m, input);
@@ -100,11 +100,11 @@ class Module : public std::enable_shared_from_this<Module> {
         }));
   }
   template <class F>
-    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&, const Tensor&>>
-  HookHandle register_forward_hook(F hook) {
-    return register_forward_hook(ForwardHook(
-        [h = std::move(hook)](Module& m, const Tensor& input,
-                              const Tensor& output) mutable -> std::optional<Tensor> {
+  requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&, const Tensor&>> HookHandle
+  register_forward_hook(F hook) {
+    return register_forward_hook(
+        ForwardHook([h = std::move(hook)](Module& m, const Tensor& input,
+                                          const Tensor& output) mutable -> std::optional<Tensor> {
           h(m, input, output);
           return std::nullopt;
         }));

@@ -17,8 +17,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* fn) {
   for (size_t i = 0; i < n; ++i) {
     const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    TINYML_CHECK(da == db || da == 1 || db == 1, "{}: shapes {} and {} cannot be broadcast together (dim {}: {} vs {})",
-                 fn, shape_str(a), shape_str(b), i, da, db);
+    TINYML_CHECK(da == db || da == 1 || db == 1,
+                 "{}: shapes {} and {} cannot be broadcast together (dim {}: {} vs {})", fn, shape_str(a),
+                 shape_str(b), i, da, db);
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -103,10 +104,11 @@ Tensor unary(const Tensor& x, const char* name, F f, DF df) {
   TINYML_CHECK(x.defined(), "{}: the input is undefined", name);
   Tensor out = unary_map(x, f);
   if (!autograd::any_requires_grad({&x})) return out;
-  return record(
-      out, name, {x},
-      [df](Node& n, const Tensor& g) { return std::vector<Tensor>{backward_map(n.inputs[0], n.saved[0], g, df)}; },
-      {out.detach()});
+  return record(out, name, {x},
+                [df](Node& n, const Tensor& g) {
+                  return std::vector<Tensor>{backward_map(n.inputs[0], n.saved[0], g, df)};
+                },
+                {out.detach()});
 }
 
 bool needs(const Node& n, size_t i) { return n.inputs[i].requires_grad(); }
@@ -153,18 +155,22 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor maximum(const Tensor& a, const Tensor& b) {
   Tensor out = binary_map(a, b, "maximum", [](float x, float y) { return x >= y ? x : y; });
   return record(out, "MaximumBackward0", {a, b}, [](Node& n, const Tensor& g) {
-    const Tensor mask = binary_map(n.inputs[0], n.inputs[1], "maximum", [](float x, float y) { return x >= y ? 1.0f : 0.0f; });
-    return std::vector<Tensor>{needs(n, 0) ? sum_to(mul(g, mask), n.inputs[0].shape()) : Tensor(),
-                               needs(n, 1) ? sum_to(mul(g, sub(Tensor::scalar(1.0f), mask)), n.inputs[1].shape()) : Tensor()};
+    const Tensor mask = binary_map(n.inputs[0], n.inputs[1], "maximum",
+                                   [](float x, float y) { return x >= y ? 1.0f : 0.0f; });
+    return std::vector<Tensor>{
+        needs(n, 0) ? sum_to(mul(g, mask), n.inputs[0].shape()) : Tensor(),
+        needs(n, 1) ? sum_to(mul(g, sub(Tensor::scalar(1.0f), mask)), n.inputs[1].shape()) : Tensor()};
   });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
   Tensor out = binary_map(a, b, "minimum", [](float x, float y) { return x <= y ? x : y; });
   return record(out, "MinimumBackward0", {a, b}, [](Node& n, const Tensor& g) {
-    const Tensor mask = binary_map(n.inputs[0], n.inputs[1], "minimum", [](float x, float y) { return x <= y ? 1.0f : 0.0f; });
-    return std::vector<Tensor>{needs(n, 0) ? sum_to(mul(g, mask), n.inputs[0].shape()) : Tensor(),
-                               needs(n, 1) ? sum_to(mul(g, sub(Tensor::scalar(1.0f), mask)), n.inputs[1].shape()) : Tensor()};
+    const Tensor mask = binary_map(n.inputs[0], n.inputs[1], "minimum",
+                                   [](float x, float y) { return x <= y ? 1.0f : 0.0f; });
+    return std::vector<Tensor>{
+        needs(n, 0) ? sum_to(mul(g, mask), n.inputs[0].shape()) : Tensor(),
+        needs(n, 1) ? sum_to(mul(g, sub(Tensor::scalar(1.0f), mask)), n.inputs[1].shape()) : Tensor()};
   });
 }
 
@@ -172,53 +178,68 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 
 namespace {
 Tensor add_scalar(const Tensor& x, float s) {
-  return unary(x, "AddBackward1", [s](float v) { return v + s; }, [](float, float, float g) { return g; });
+  return unary(
+      x, "AddBackward1", [s](float v) { return v + s; }, [](float, float, float g) { return g; });
 }
 Tensor mul_scalar(const Tensor& x, float s) {
-  return unary(x, "MulBackward1", [s](float v) { return v * s; }, [s](float, float, float g) { return g * s; });
+  return unary(
+      x, "MulBackward1", [s](float v) { return v * s; }, [s](float, float, float g) { return g * s; });
 }
 Tensor div_scalar(const Tensor& x, float s) {
-  return unary(x, "DivBackward1", [s](float v) { return v / s; }, [s](float, float, float g) { return g / s; });
+  return unary(
+      x, "DivBackward1", [s](float v) { return v / s; }, [s](float, float, float g) { return g / s; });
 }
 Tensor rdiv_scalar(float s, const Tensor& x) {
-  return unary(x, "DivBackward2", [s](float v) { return s / v; },
-               [s](float xv, float, float g) { return -g * s / (xv * xv); });
+  return unary(
+      x, "DivBackward2", [s](float v) { return s / v; },
+      [s](float xv, float, float g) { return -g * s / (xv * xv); });
 }
 }  // namespace
 
 // ---------------------------------------------------------------- unary
 
 Tensor neg(const Tensor& x) {
-  return unary(x, "NegBackward0", [](float v) { return -v; }, [](float, float, float g) { return -g; });
+  return unary(
+      x, "NegBackward0", [](float v) { return -v; }, [](float, float, float g) { return -g; });
 }
 Tensor exp(const Tensor& x) {
-  return unary(x, "ExpBackward0", [](float v) { return std::exp(v); }, [](float, float y, float g) { return g * y; });
+  return unary(
+      x, "ExpBackward0", [](float v) { return std::exp(v); }, [](float, float y, float g) { return g * y; });
 }
 Tensor log(const Tensor& x) {
-  return unary(x, "LogBackward0", [](float v) { return std::log(v); }, [](float xv, float, float g) { return g / xv; });
+  return unary(
+      x, "LogBackward0", [](float v) { return std::log(v); },
+      [](float xv, float, float g) { return g / xv; });
 }
 Tensor sqrt(const Tensor& x) {
-  return unary(x, "SqrtBackward0", [](float v) { return std::sqrt(v); },
-               [](float, float y, float g) { return g / (2.0f * y); });
+  return unary(
+      x, "SqrtBackward0", [](float v) { return std::sqrt(v); },
+      [](float, float y, float g) { return g / (2.0f * y); });
 }
 Tensor abs(const Tensor& x) {
-  return unary(x, "AbsBackward0", [](float v) { return std::fabs(v); },
-               [](float xv, float, float g) { return xv > 0 ? g : (xv < 0 ? -g : 0.0f); });
+  return unary(
+      x, "AbsBackward0", [](float v) { return std::fabs(v); },
+      [](float xv, float, float g) { return xv > 0 ? g : (xv < 0 ? -g : 0.0f); });
 }
 Tensor pow(const Tensor& x, float p) {
   if (p == 2.0f)
-    return unary(x, "PowBackward0", [](float v) { return v * v; }, [](float xv, float, float g) { return 2.0f * xv * g; });
-  return unary(x, "PowBackward0", [p](float v) { return std::pow(v, p); },
-               [p](float xv, float, float g) { return p == 0.0f ? 0.0f : g * p * std::pow(xv, p - 1.0f); });
+    return unary(
+        x, "PowBackward0", [](float v) { return v * v; },
+        [](float xv, float, float g) { return 2.0f * xv * g; });
+  return unary(
+      x, "PowBackward0", [p](float v) { return std::pow(v, p); },
+      [p](float xv, float, float g) { return p == 0.0f ? 0.0f : g * p * std::pow(xv, p - 1.0f); });
 }
 Tensor clamp(const Tensor& x, float lo, float hi) {
   TINYML_CHECK(lo <= hi, "clamp: lo {} is greater than hi {}", lo, hi);
-  return unary(x, "ClampBackward1", [lo, hi](float v) { return std::min(std::max(v, lo), hi); },
-               [lo, hi](float xv, float, float g) { return (xv >= lo && xv <= hi) ? g : 0.0f; });
+  return unary(
+      x, "ClampBackward1", [lo, hi](float v) { return std::min(std::max(v, lo), hi); },
+      [lo, hi](float xv, float, float g) { return (xv >= lo && xv <= hi) ? g : 0.0f; });
 }
 Tensor relu(const Tensor& x) {
-  return unary(x, "ReluBackward0", [](float v) { return v > 0.0f ? v : 0.0f; },
-               [](float, float y, float g) { return y > 0.0f ? g : 0.0f; });
+  return unary(
+      x, "ReluBackward0", [](float v) { return v > 0.0f ? v : 0.0f; },
+      [](float, float y, float g) { return y > 0.0f ? g : 0.0f; });
 }
 Tensor sigmoid(const Tensor& x) {
   return unary(
@@ -232,12 +253,17 @@ Tensor sigmoid(const Tensor& x) {
       [](float, float y, float g) { return g * y * (1.0f - y); });
 }
 Tensor tanh(const Tensor& x) {
-  return unary(x, "TanhBackward0", [](float v) { return std::tanh(v); },
-               [](float, float y, float g) { return g * (1.0f - y * y); });
+  return unary(
+      x, "TanhBackward0", [](float v) { return std::tanh(v); },
+      [](float, float y, float g) { return g * (1.0f - y * y); });
 }
 
-Tensor gt(const Tensor& a, float b) { return unary_map(a, [b](float v) { return v > b ? 1.0f : 0.0f; }); }
-Tensor lt(const Tensor& a, float b) { return unary_map(a, [b](float v) { return v < b ? 1.0f : 0.0f; }); }
+Tensor gt(const Tensor& a, float b) {
+  return unary_map(a, [b](float v) { return v > b ? 1.0f : 0.0f; });
+}
+Tensor lt(const Tensor& a, float b) {
+  return unary_map(a, [b](float v) { return v < b ? 1.0f : 0.0f; });
+}
 Tensor eq(const Tensor& a, const Tensor& b) {
   return binary_map(a, b, "eq", [](float x, float y) { return x == y ? 1.0f : 0.0f; });
 }

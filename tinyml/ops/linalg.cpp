@@ -22,8 +22,10 @@ struct Operand {
 Operand as_operand(const Tensor& t) {
   const int64_t r = t.shape()[0], c = t.shape()[1];
   const int64_t s0 = t.strides()[0], s1 = t.strides()[1];
-  if (s1 == 1 && (s0 >= c || r == 1)) return {t, t.data(), false, std::max<int64_t>(s0, std::max<int64_t>(c, 1))};
-  if (s0 == 1 && (s1 >= r || c == 1)) return {t, t.data(), true, std::max<int64_t>(s1, std::max<int64_t>(r, 1))};
+  if (s1 == 1 && (s0 >= c || r == 1))
+    return {t, t.data(), false, std::max<int64_t>(s0, std::max<int64_t>(c, 1))};
+  if (s0 == 1 && (s1 >= r || c == 1))
+    return {t, t.data(), true, std::max<int64_t>(s1, std::max<int64_t>(r, 1))};
   Tensor cont = t.contiguous();
   return {cont, cont.data(), false, std::max<int64_t>(c, 1)};
 }
@@ -32,8 +34,8 @@ Operand as_operand(const Tensor& t) {
 void gemm_into(const Tensor& a, const Tensor& b, Tensor& out, float beta) {
   const Operand A = as_operand(a);
   const Operand B = as_operand(b);
-  kernels::sgemm(A.trans, B.trans, a.shape()[0], b.shape()[1], a.shape()[1], 1.0f, A.ptr, A.ld, B.ptr, B.ld, beta,
-                 out.data(), std::max<int64_t>(out.shape()[1], 1));
+  kernels::sgemm(A.trans, B.trans, a.shape()[0], b.shape()[1], a.shape()[1], 1.0f, A.ptr, A.ld, B.ptr, B.ld,
+                 beta, out.data(), std::max<int64_t>(out.shape()[1], 1));
 }
 
 Tensor mm_raw(const Tensor& a, const Tensor& b) {
@@ -90,12 +92,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // promoted to 2-D, and a message about the promoted shapes would name shapes the caller never made.
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
-  const int64_t ka = sa.back();                       // contracted extent of a
-  const int64_t kb = db == 1 ? sb[0] : sb[db - 2];    // contracted extent of b
-  TINYML_CHECK(ka == kb,
-               "matmul: shapes {} and {} cannot be multiplied: the last dim of the first ({}) must equal the {} "
-               "dim of the second ({})",
-               shape_str(sa), shape_str(sb), ka, db == 1 ? "only" : "second-to-last", kb);
+  const int64_t ka = sa.back();                     // contracted extent of a
+  const int64_t kb = db == 1 ? sb[0] : sb[db - 2];  // contracted extent of b
+  TINYML_CHECK(
+      ka == kb,
+      "matmul: shapes {} and {} cannot be multiplied: the last dim of the first ({}) must equal the {} "
+      "dim of the second ({})",
+      shape_str(sa), shape_str(sb), ka, db == 1 ? "only" : "second-to-last", kb);
   if (da == 3 && db == 3)
     TINYML_CHECK(sa[0] == sb[0], "matmul: batched shapes {} and {} have different batch sizes ({} vs {})",
                  shape_str(sa), shape_str(sb), sa[0], sb[0]);
@@ -116,12 +119,13 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   TINYML_CHECK(x.defined() && w.defined(), "linear: input or weight is undefined");
   TINYML_CHECK(w.dim() == 2, "linear: weight must be 2-D (out, in), got shape {}", shape_str(w.shape()));
   TINYML_CHECK(x.dim() == 2 && x.shape()[1] == w.shape()[1],
-               "linear: input of shape {} does not match weight of shape {} (expected (N, {}))", shape_str(x.shape()),
-               shape_str(w.shape()), w.shape()[1]);
+               "linear: input of shape {} does not match weight of shape {} (expected (N, {}))",
+               shape_str(x.shape()), shape_str(w.shape()), w.shape()[1]);
   const int64_t n = x.shape()[0], out_f = w.shape()[0];
   if (b.defined())
-    TINYML_CHECK(b.dim() == 1 && b.shape()[0] == out_f, "linear: bias of shape {} does not match weight of shape {}",
-                 shape_str(b.shape()), shape_str(w.shape()));
+    TINYML_CHECK(b.dim() == 1 && b.shape()[0] == out_f,
+                 "linear: bias of shape {} does not match weight of shape {}", shape_str(b.shape()),
+                 shape_str(w.shape()));
   Tensor out = Tensor::empty({n, out_f});
   float beta = 0.0f;
   if (b.defined()) {

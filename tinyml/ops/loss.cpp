@@ -15,8 +15,8 @@ namespace {
 std::vector<int64_t> class_indices(const Tensor& targets, const Tensor& input, const char* fn) {
   const int64_t n = input.shape()[0], c = input.shape()[1];
   TINYML_CHECK(targets.dim() == 1 && targets.shape()[0] == n,
-               "{}: targets must have shape [{}] (one class index per row of the input of shape {}), got {}", fn, n,
-               shape_str(input.shape()), shape_str(targets.shape()));
+               "{}: targets must have shape [{}] (one class index per row of the input of shape {}), got {}",
+               fn, n, shape_str(input.shape()), shape_str(targets.shape()));
   const auto v = targets.to_vector();
   std::vector<int64_t> idx(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
@@ -34,10 +34,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
   TINYML_CHECK(logits.defined() && targets.defined(), "cross_entropy: an input is undefined");
   TINYML_CHECK(logits.dim() == 2, "cross_entropy: logits must be (N, C), got {}", shape_str(logits.shape()));
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
-  TINYML_CHECK(n > 0 && c > 0,
-               "cross_entropy: empty logits of shape {} (no rows or no classes); expected (N, C) with N >= 1 and "
-               "C >= 1: the mean over an empty batch is undefined",
-               shape_str(logits.shape()));
+  TINYML_CHECK(
+      n > 0 && c > 0,
+      "cross_entropy: empty logits of shape {} (no rows or no classes); expected (N, C) with N >= 1 and "
+      "C >= 1: the mean over an empty batch is undefined",
+      shape_str(logits.shape()));
   const auto idx = class_indices(targets, logits, "cross_entropy");
   // log p = x − logsumexp(x), computed once; the softmax is kept for backward.
   const Tensor logp = log_softmax(logits.detach(), 1);
@@ -66,10 +67,11 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets) {
   TINYML_CHECK(log_probs.defined() && targets.defined(), "nll_loss: an input is undefined");
   TINYML_CHECK(log_probs.dim() == 2, "nll_loss: input must be (N, C), got {}", shape_str(log_probs.shape()));
   const int64_t n = log_probs.shape()[0], c = log_probs.shape()[1];
-  TINYML_CHECK(n > 0 && c > 0,
-               "nll_loss: empty input of shape {} (no rows or no classes); expected (N, C) with N >= 1 and C >= 1: "
-               "the mean over an empty batch is undefined",
-               shape_str(log_probs.shape()));
+  TINYML_CHECK(
+      n > 0 && c > 0,
+      "nll_loss: empty input of shape {} (no rows or no classes); expected (N, C) with N >= 1 and C >= 1: "
+      "the mean over an empty batch is undefined",
+      shape_str(log_probs.shape()));
   const auto idx = class_indices(targets, log_probs, "nll_loss");
   double loss = 0.0;
   for (int64_t i = 0; i < n; ++i) loss -= log_probs.at({i, idx[static_cast<size_t>(i)]});
@@ -80,7 +82,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets) {
         const Tensor& in = node.inputs[0];
         const int64_t n = in.shape()[0];
         Tensor grad = Tensor::zeros(in.shape());
-        for (int64_t i = 0; i < n; ++i) grad.set({i, node.ints[static_cast<size_t>(i)]}, -g.item() / static_cast<float>(n));
+        for (int64_t i = 0; i < n; ++i)
+          grad.set({i, node.ints[static_cast<size_t>(i)]}, -g.item() / static_cast<float>(n));
         return std::vector<Tensor>{grad};
       },
       {}, idx);
@@ -91,40 +94,43 @@ Tensor mse_loss(const Tensor& input, const Tensor& target) {
   TINYML_CHECK(input.defined() && target.defined(), "mse_loss: an input is undefined");
   TINYML_CHECK(input.shape() == target.shape(), "mse_loss: input shape {} differs from target shape {}",
                shape_str(input.shape()), shape_str(target.shape()));
-  TINYML_CHECK(input.numel() > 0,
-               "mse_loss: empty input of shape {}; expected at least one element: the mean over zero elements is "
-               "undefined",
-               shape_str(input.shape()));
+  TINYML_CHECK(
+      input.numel() > 0,
+      "mse_loss: empty input of shape {}; expected at least one element: the mean over zero elements is "
+      "undefined",
+      shape_str(input.shape()));
   return mean(pow(sub(input, target), 2.0f));
   // END SOLUTION
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target) {
   // BEGIN SOLUTION 04: binary_cross_entropy_with_logits: stable mean loss and its backward
-  TINYML_CHECK(logits.defined() && target.defined(), "binary_cross_entropy_with_logits: an input is undefined");
+  TINYML_CHECK(logits.defined() && target.defined(),
+               "binary_cross_entropy_with_logits: an input is undefined");
   TINYML_CHECK(logits.shape() == target.shape(),
                "binary_cross_entropy_with_logits: logits shape {} differs from target shape {}",
                shape_str(logits.shape()), shape_str(target.shape()));
-  TINYML_CHECK(logits.numel() > 0,
-               "binary_cross_entropy_with_logits: empty logits of shape {}; expected at least one element: the mean "
-               "over zero elements is undefined",
-               shape_str(logits.shape()));
+  TINYML_CHECK(
+      logits.numel() > 0,
+      "binary_cross_entropy_with_logits: empty logits of shape {}; expected at least one element: the mean "
+      "over zero elements is undefined",
+      shape_str(logits.shape()));
   const auto x = logits.to_vector();
   const auto t = target.to_vector();
   double loss = 0.0;
   for (size_t i = 0; i < x.size(); ++i)  // max(x,0) − x·t + log(1 + e^{−|x|}): stable for any x
     loss += std::max(x[i], 0.0f) - x[i] * t[i] + std::log1p(std::exp(-std::fabs(x[i])));
   Tensor out = Tensor::scalar(static_cast<float>(loss / static_cast<double>(x.size())));
-  return record(
-      out, "BinaryCrossEntropyWithLogitsBackward0", {logits, target},
-      [](Node& node, const Tensor& g) {
-        const Tensor& x = node.inputs[0];
-        const Tensor& t = node.inputs[1];
-        const float scale = g.item() / static_cast<float>(x.numel());
-        // d/dx = (σ(x) − t)/N ; d/dt = −x/N
-        return std::vector<Tensor>{x.requires_grad() ? mul(sub(sigmoid(x), t), Tensor::scalar(scale)) : Tensor(),
-                                   t.requires_grad() ? mul(neg(x), Tensor::scalar(scale)) : Tensor()};
-      });
+  return record(out, "BinaryCrossEntropyWithLogitsBackward0", {logits, target},
+                [](Node& node, const Tensor& g) {
+                  const Tensor& x = node.inputs[0];
+                  const Tensor& t = node.inputs[1];
+                  const float scale = g.item() / static_cast<float>(x.numel());
+                  // d/dx = (σ(x) − t)/N ; d/dt = −x/N
+                  return std::vector<Tensor>{
+                      x.requires_grad() ? mul(sub(sigmoid(x), t), Tensor::scalar(scale)) : Tensor(),
+                      t.requires_grad() ? mul(neg(x), Tensor::scalar(scale)) : Tensor()};
+                });
   // END SOLUTION
 }
 

@@ -48,8 +48,8 @@ Style choose_style(const std::vector<float>& values) {
   return s;
 }
 
-void print_dim(std::string& out, const Tensor& t, const std::vector<float>& flat, int64_t dim,
-               int64_t base, const Shape& cstrides, const Style& style, bool summarize, size_t indent) {
+void print_dim(std::string& out, const Tensor& t, const std::vector<float>& flat, int64_t dim, int64_t base,
+               const Shape& cstrides, const Style& style, bool summarize, size_t indent) {
   const int64_t n = t.shape()[static_cast<size_t>(dim)];
   const bool last = dim == t.dim() - 1;
   out += '[';

@@ -21,17 +21,22 @@ struct Split {
 Split split_at(const Shape& s, int64_t d) {
   Split sp;
   for (int64_t i = 0; i < static_cast<int64_t>(s.size()); ++i) {
-    if (i < d) sp.outer *= s[static_cast<size_t>(i)];
-    else if (i == d) sp.r = s[static_cast<size_t>(i)];
-    else sp.inner *= s[static_cast<size_t>(i)];
+    if (i < d)
+      sp.outer *= s[static_cast<size_t>(i)];
+    else if (i == d)
+      sp.r = s[static_cast<size_t>(i)];
+    else
+      sp.inner *= s[static_cast<size_t>(i)];
   }
   return sp;
 }
 
 Shape reduced_shape(const Shape& s, int64_t d, bool keepdim) {
   Shape out = s;
-  if (keepdim) out[static_cast<size_t>(d)] = 1;
-  else out.erase(out.begin() + d);
+  if (keepdim)
+    out[static_cast<size_t>(d)] = 1;
+  else
+    out.erase(out.begin() + d);
   return out;
 }
 
@@ -113,16 +118,15 @@ Tensor extreme_dim(const Tensor& x, int64_t dim, bool keepdim, const char* name)
   if (x.dim() == 0) return x.clone();
   Tensor values, indices;
   arg_extreme<IsMax>(x, d, values, indices, keepdim);
-  return record(
-      values, name, {x},
-      [](Node& n, const Tensor& g) {
-        const int64_t d = n.ints[0];
-        const bool keep = n.ints[1] != 0;
-        const Tensor gk = keep ? g : g.unsqueeze(d);
-        const Tensor ik = keep ? n.saved[0] : n.saved[0].unsqueeze(d);
-        return std::vector<Tensor>{scatter_back(gk, ik, n.inputs[0].shape(), d)};
-      },
-      {indices}, {d, keepdim ? 1 : 0});
+  return record(values, name, {x},
+                [](Node& n, const Tensor& g) {
+                  const int64_t d = n.ints[0];
+                  const bool keep = n.ints[1] != 0;
+                  const Tensor gk = keep ? g : g.unsqueeze(d);
+                  const Tensor ik = keep ? n.saved[0] : n.saved[0].unsqueeze(d);
+                  return std::vector<Tensor>{scatter_back(gk, ik, n.inputs[0].shape(), d)};
+                },
+                {indices}, {d, keepdim ? 1 : 0});
 }
 
 template <bool IsMax>
@@ -149,12 +153,11 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
   const int64_t d = x.wrap_dim(dim, "sum");
   if (x.dim() == 0) return x.clone();
   Tensor out = sum_dim_raw(x, d, keepdim);
-  return record(
-      out, "SumBackward1", {x},
-      [](Node& n, const Tensor& g) {
-        return std::vector<Tensor>{expand_back(g, n.inputs[0].shape(), n.ints[0], n.ints[1] != 0)};
-      },
-      {}, {d, keepdim ? 1 : 0});
+  return record(out, "SumBackward1", {x},
+                [](Node& n, const Tensor& g) {
+                  return std::vector<Tensor>{expand_back(g, n.inputs[0].shape(), n.ints[0], n.ints[1] != 0)};
+                },
+                {}, {d, keepdim ? 1 : 0});
 }
 
 Tensor mean(const Tensor& x) {
@@ -165,14 +168,19 @@ Tensor mean(const Tensor& x) {
 Tensor mean(const Tensor& x, int64_t dim, bool keepdim) {
   const int64_t d = x.wrap_dim(dim, "mean");
   if (x.dim() == 0) return x.clone();
-  TINYML_CHECK(x.size(d) > 0, "mean: cannot average over an empty dim {} of shape {}", d, shape_str(x.shape()));
+  TINYML_CHECK(x.size(d) > 0, "mean: cannot average over an empty dim {} of shape {}", d,
+               shape_str(x.shape()));
   return sum(x, d, keepdim) / static_cast<float>(x.size(d));
 }
 
 Tensor max(const Tensor& x) { return extreme_all<true>(x, "MaxBackward1"); }
 Tensor min(const Tensor& x) { return extreme_all<false>(x, "MinBackward1"); }
-Tensor max(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim<true>(x, dim, keepdim, "MaxBackward0"); }
-Tensor min(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim<false>(x, dim, keepdim, "MinBackward0"); }
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_dim<true>(x, dim, keepdim, "MaxBackward0");
+}
+Tensor min(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_dim<false>(x, dim, keepdim, "MinBackward0");
+}
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   const int64_t d = x.wrap_dim(dim, "argmax");
@@ -192,7 +200,8 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   for (int64_t i = 0; i < lead; ++i) g = sum(g, 0, false);
   for (size_t i = 0; i < shape.size(); ++i)
     if (shape[i] == 1 && g.shape()[i] != 1) g = sum(g, static_cast<int64_t>(i), true);
-  TINYML_CHECK(g.shape() == shape, "sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()), shape_str(shape));
+  TINYML_CHECK(g.shape() == shape, "sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()),
+               shape_str(shape));
   return g;
   // END SOLUTION
 }
@@ -236,27 +245,25 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   const int64_t d = x.wrap_dim(dim, "softmax");
   if (x.dim() == 0) return Tensor::ones({});
   Tensor out = softmax_raw(x, d, false);
-  return record(
-      out, "SoftmaxBackward0", {x},
-      [](Node& n, const Tensor& g) {
-        const Tensor& y = n.saved[0];
-        // dx = y ⊙ (g − Σ_d g⊙y)
-        return std::vector<Tensor>{mul(y, sub(g, sum(mul(g, y), n.ints[0], true)))};
-      },
-      {out.detach()}, {d});
+  return record(out, "SoftmaxBackward0", {x},
+                [](Node& n, const Tensor& g) {
+                  const Tensor& y = n.saved[0];
+                  // dx = y ⊙ (g − Σ_d g⊙y)
+                  return std::vector<Tensor>{mul(y, sub(g, sum(mul(g, y), n.ints[0], true)))};
+                },
+                {out.detach()}, {d});
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   const int64_t d = x.wrap_dim(dim, "log_softmax");
   if (x.dim() == 0) return Tensor::zeros({});
   Tensor out = softmax_raw(x, d, true);
-  return record(
-      out, "LogSoftmaxBackward0", {x},
-      [](Node& n, const Tensor& g) {
-        // dx = g − softmax ⊙ Σ_d g
-        return std::vector<Tensor>{sub(g, mul(exp(n.saved[0]), sum(g, n.ints[0], true)))};
-      },
-      {out.detach()}, {d});
+  return record(out, "LogSoftmaxBackward0", {x},
+                [](Node& n, const Tensor& g) {
+                  // dx = g − softmax ⊙ Σ_d g
+                  return std::vector<Tensor>{sub(g, mul(exp(n.saved[0]), sum(g, n.ints[0], true)))};
+                },
+                {out.detach()}, {d});
 }
 
 Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {

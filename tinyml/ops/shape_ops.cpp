@@ -47,8 +47,9 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* fn, const S
     }
   }
   if (infer >= 0) {
-    TINYML_CHECK(known != 0 && numel % known == 0, "{}: shape {} is invalid for input of shape {} ({} elements)",
-                 fn, shape_str(requested), shape_str(from), numel);
+    TINYML_CHECK(known != 0 && numel % known == 0,
+                 "{}: shape {} is invalid for input of shape {} ({} elements)", fn, shape_str(requested),
+                 shape_str(from), numel);
     shape[static_cast<size_t>(infer)] = numel / known;
   }
   TINYML_CHECK(numel_of(shape) == numel, "{}: shape {} is invalid for input of shape {} ({} elements)", fn,
@@ -67,8 +68,9 @@ Tensor Tensor::view(const Shape& requested) const {
                "view: a tensor of shape {} with strides {} is not contiguous; use reshape()",
                shape_str(this->shape()), shape_str(this->strides()));
   Tensor out = make_view(*this, shape, strides, offset());
-  return record(out, "ViewBackward0", {*this},
-                [](Node& n, const Tensor& g) { return std::vector<Tensor>{reshape_backward_input(g, n.inputs[0].shape())}; });
+  return record(out, "ViewBackward0", {*this}, [](Node& n, const Tensor& g) {
+    return std::vector<Tensor>{reshape_backward_input(g, n.inputs[0].shape())};
+  });
 }
 
 Tensor Tensor::reshape(const Shape& requested) const {
@@ -135,7 +137,9 @@ Tensor Tensor::permute(const Shape& dims) const {
   for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrapped[i])] = static_cast<int64_t>(i);
   return record(
       out, "PermuteBackward0", {*this},
-      [](Node& n, const Tensor& g) { return std::vector<Tensor>{g.permute(Shape(n.ints.begin(), n.ints.end()))}; },
+      [](Node& n, const Tensor& g) {
+        return std::vector<Tensor>{g.permute(Shape(n.ints.begin(), n.ints.end()))};
+      },
       {}, inverse);
 }
 
@@ -168,14 +172,13 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   const int64_t off = offset() + start * strides[static_cast<size_t>(d)];
   strides[static_cast<size_t>(d)] *= step;
   Tensor out = make_view(*this, shape, strides, off);
-  return record(
-      out, "SliceBackward0", {*this},
-      [](Node& n, const Tensor& g) {
-        Tensor gi = Tensor::zeros(n.inputs[0].shape());
-        gi.slice(n.ints[0], n.ints[1], n.ints[2], n.ints[3]).copy_(g);
-        return std::vector<Tensor>{gi};
-      },
-      {}, {d, start, end, step});
+  return record(out, "SliceBackward0", {*this},
+                [](Node& n, const Tensor& g) {
+                  Tensor gi = Tensor::zeros(n.inputs[0].shape());
+                  gi.slice(n.ints[0], n.ints[1], n.ints[2], n.ints[3]).copy_(g);
+                  return std::vector<Tensor>{gi};
+                },
+                {}, {d, start, end, step});
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
@@ -191,8 +194,8 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
 Tensor Tensor::select(int64_t d, int64_t index) const {
   d = wrap_dim(d, "select");
   const int64_t n = shape()[static_cast<size_t>(d)];
-  TINYML_CHECK(index >= -n && index < n, "select: index {} out of range for dim {} of size {} (shape {})", index,
-               d, n, shape_str(shape()));
+  TINYML_CHECK(index >= -n && index < n, "select: index {} out of range for dim {} of size {} (shape {})",
+               index, d, n, shape_str(shape()));
   if (index < 0) index += n;
   return slice(d, index, index + 1).squeeze(d);
 }
@@ -223,7 +226,8 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::clone() const {
   Tensor out = Tensor::empty(shape());
   out.copy_(*this);
-  return record(out, "CloneBackward0", {*this}, [](Node&, const Tensor& g) { return std::vector<Tensor>{g}; });
+  return record(out, "CloneBackward0", {*this},
+                [](Node&, const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
@@ -237,7 +241,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                  shape_str(first.shape()), shape_str(t.shape()));
     for (int64_t i = 0; i < t.dim(); ++i)
       TINYML_CHECK(i == d || t.shape()[static_cast<size_t>(i)] == first.shape()[static_cast<size_t>(i)],
-                   "cat: shapes {} and {} differ outside dim {}", shape_str(first.shape()), shape_str(t.shape()), d);
+                   "cat: shapes {} and {} differ outside dim {}", shape_str(first.shape()),
+                   shape_str(t.shape()), d);
     total += t.shape()[static_cast<size_t>(d)];
   }
   shape[static_cast<size_t>(d)] = total;

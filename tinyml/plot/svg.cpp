@@ -595,7 +595,8 @@ void write_file(const std::string& path, const std::string& svg) {
 
 Bins bin_values(const std::vector<float>& values, double lo, double hi, int bins) {
   TINYML_CHECK(bins >= 1 && std::isfinite(lo) && std::isfinite(hi) && hi > lo,
-               "svg::bin_values: needs bins >= 1 and finite lo < hi, got {} bins over [{}, {}]", bins, lo, hi);
+               "svg::bin_values: needs bins >= 1 and finite lo < hi, got {} bins over [{}, {}]", bins, lo,
+               hi);
   Bins h;
   for (int i = 0; i <= bins; ++i) h.edges.push_back(lo + (hi - lo) * i / bins);
   h.counts.assign(static_cast<size_t>(bins), 0.0);
@@ -610,9 +611,10 @@ Bins bin_values(const std::vector<float>& values, double lo, double hi, int bins
 }
 
 Bins rebin(const Bins& b, size_t factor) {
-  TINYML_CHECK(factor >= 1 && b.edges.size() == b.counts.size() + 1,
-               "svg::rebin: needs factor >= 1 and one more edge than counts, got factor {}, {} edges, {} counts",
-               factor, b.edges.size(), b.counts.size());
+  TINYML_CHECK(
+      factor >= 1 && b.edges.size() == b.counts.size() + 1,
+      "svg::rebin: needs factor >= 1 and one more edge than counts, got factor {}, {} edges, {} counts",
+      factor, b.edges.size(), b.counts.size());
   Bins r;
   for (size_t i = 0; i < b.counts.size(); i += factor) {
     r.edges.push_back(b.edges[i]);

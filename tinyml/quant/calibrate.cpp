@@ -1,11 +1,11 @@
 #include "tinyml/quant/calibrate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
@@ -42,7 +42,8 @@ struct Record {
     try {
       observer->observe(x);
     } catch (const Error& e) {
-      throw Error(fmt::format("calibrate: layer '{}' ({} {}): {}", name, module->type_name(), what, e.what()));
+      throw Error(
+          fmt::format("calibrate: layer '{}' ({} {}): {}", name, module->type_name(), what, e.what()));
     }
     // The observer has checked that x is defined, non-empty and finite.
     const Tensor c = x.contiguous();
@@ -102,7 +103,8 @@ struct Record {
     st.mean = static_cast<float>(shift + mean_d);
     st.std = static_cast<float>(std::sqrt(std::max(0.0, sumsq / n - mean_d * mean_d)));
     auto pct = [&](double q) {
-      return static_cast<float>(std::clamp(hist.quantile(q), static_cast<double>(min), static_cast<double>(max)));
+      return static_cast<float>(
+          std::clamp(hist.quantile(q), static_cast<double>(min), static_cast<double>(max)));
     };
     st.p01 = pct(0.01);
     st.p99 = pct(0.99);
@@ -148,15 +150,18 @@ class CalibrationScope {
 
 }  // namespace
 
-CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batches, const CalibrationConfig& config) {
-  TINYML_CHECK(!batches.empty(),
-               "calibrate: no calibration data: got 0 batches; expected at least one batch of inputs for the {} "
-               "(a few hundred representative examples are typical)",
-               model.type_name());
+CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batches,
+                            const CalibrationConfig& config) {
+  TINYML_CHECK(
+      !batches.empty(),
+      "calibrate: no calibration data: got 0 batches; expected at least one batch of inputs for the {} "
+      "(a few hundred representative examples are typical)",
+      model.type_name());
   for (size_t i = 0; i < batches.size(); ++i) {
-    TINYML_CHECK(batches[i].defined() && batches[i].numel() > 0,
-                 "calibrate: batch {} of {} is {}; every calibration batch must hold data", i, batches.size(),
-                 batches[i].defined() ? "empty, shape " + shape_str(batches[i].shape()) : std::string("undefined"));
+    TINYML_CHECK(
+        batches[i].defined() && batches[i].numel() > 0,
+        "calibrate: batch {} of {} is {}; every calibration batch must hold data", i, batches.size(),
+        batches[i].defined() ? "empty, shape " + shape_str(batches[i].shape()) : std::string("undefined"));
   }
 
   // Everything that can fail on bad arguments fails here, before the model is touched.
@@ -171,7 +176,8 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
     rec->moments = config.input_moments;
     records.push_back(std::move(rec));
   }
-  TINYML_CHECK(!records.empty(), "calibrate: the model ({}) has no nn::Linear to calibrate", model.type_name());
+  TINYML_CHECK(!records.empty(), "calibrate: the model ({}) has no nn::Linear to calibrate",
+               model.type_name());
   TINYML_CHECK(!config.input_moments || config.observe_inputs,
                "calibrate: input_moments needs observe_inputs (the moments are of each Linear's input)");
 
@@ -182,11 +188,12 @@ CalibrationResult calibrate(nn::Module& model, const std::vector<Tensor>& batche
     for (const auto& rec : records) {
       Record* r = rec.get();
       if (config.observe_inputs) {
-        scope.keep(r->module->register_forward_pre_hook(
-            std::function<void(nn::Module&, const Tensor&)>([r](nn::Module&, const Tensor& x) { r->observe(x, "input"); })));
+        scope.keep(r->module->register_forward_pre_hook(std::function<void(nn::Module&, const Tensor&)>(
+            [r](nn::Module&, const Tensor& x) { r->observe(x, "input"); })));
       } else {
-        scope.keep(r->module->register_forward_hook(std::function<void(nn::Module&, const Tensor&, const Tensor&)>(
-            [r](nn::Module&, const Tensor&, const Tensor& y) { r->observe(y, "output"); })));
+        scope.keep(
+            r->module->register_forward_hook(std::function<void(nn::Module&, const Tensor&, const Tensor&)>(
+                [r](nn::Module&, const Tensor&, const Tensor& y) { r->observe(y, "output"); })));
       }
     }
     // END SOLUTION
@@ -225,15 +232,17 @@ std::string CalibrationResult::table() const {
   size_t name_width = 5;
   for (const auto& l : layers) name_width = std::max(name_width, l.name.empty() ? size_t{6} : l.name.size());
   std::string out = fmt::format(
-      "{:<{}}  {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>11} {:>5}  {}\n",
-      "layer", name_width, "type", "count", "min", "max", "mean", "std", "p1", "p99", "p99.99", "lo", "hi", "clip%",
-      "scale", "zp", "chosen by");
+      "{:<{}}  {:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>11} "
+      "{:>5}  {}\n",
+      "layer", name_width, "type", "count", "min", "max", "mean", "std", "p1", "p99", "p99.99", "lo", "hi",
+      "clip%", "scale", "zp", "chosen by");
   for (const auto& l : layers) {
     out += fmt::format(
-        "{:<{}}  {:<8} {:>10} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} "
+        "{:<{}}  {:<8} {:>10} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} "
+        "{:>10.4g} "
         "{:>10.4g} {:>8.3f} {:>11.5g} {:>5}  {}: {}\n",
-        l.name.empty() ? "(root)" : l.name, name_width, l.type, l.count, l.min, l.max, l.mean, l.std, l.p01, l.p99,
-        l.p9999, l.chosen.lo, l.chosen.hi, 100.0 * l.chosen.clipped_fraction,
+        l.name.empty() ? "(root)" : l.name, name_width, l.type, l.count, l.min, l.max, l.mean, l.std, l.p01,
+        l.p99, l.p9999, l.chosen.lo, l.chosen.hi, 100.0 * l.chosen.clipped_fraction,
         l.qparams.scale.empty() ? 0.0f : l.qparams.scale[0],
         l.qparams.zero_point.empty() ? 0 : l.qparams.zero_point[0], l.observer, l.chosen.why);
   }

@@ -1,4 +1,5 @@
-// Calibration: runs data through a model with observers hooked onto every Linear and reports per-layer statistics.
+// Calibration: runs data through a model with observers hooked onto every Linear and reports per-layer
+// statistics.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,8 @@ struct CalibrationConfig {
 
 // What one Linear's input (or output) looked like over the calibration data.
 struct LayerStats {
-  std::string name;  // as in named_modules(): "0", "block.1"; "" for the model itself
-  std::string type;  // "Linear"
+  std::string name;   // as in named_modules(): "0", "block.1"; "" for the model itself
+  std::string type;   // "Linear"
   int64_t count = 0;  // values seen
   float min = 0.0f;
   float max = 0.0f;
@@ -38,12 +39,12 @@ struct LayerStats {
   float p01 = 0.0f;
   float p99 = 0.0f;
   float p9999 = 0.0f;
-  ObservedRange chosen;               // what the configured observer chose, and why
-  std::vector<int64_t> histogram;     // 2048 equal bins over [hist_lo, hist_hi], which spans 0
+  ObservedRange chosen;            // what the configured observer chose, and why
+  std::vector<int64_t> histogram;  // 2048 equal bins over [hist_lo, hist_hi], which spans 0
   float hist_lo = 0.0f;
   float hist_hi = 0.0f;
-  QParams qparams;                    // the observer's qparams for this activation
-  std::string observer;               // the observer's name ("histogram", ...)
+  QParams qparams;       // the observer's qparams for this activation
+  std::string observer;  // the observer's name ("histogram", ...)
   // With CalibrationConfig::input_moments: E[x xᵀ] over the input rows seen, shape (in, in);
   // undefined otherwise.
   Tensor input_moment;

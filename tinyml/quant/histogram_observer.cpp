@@ -1,10 +1,10 @@
 #include "tinyml/quant/histogram_observer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
@@ -29,7 +29,8 @@ constexpr double kMaxMergeFactor = 1099511627776.0;  // 2^40
 // Histogram
 
 Histogram::Histogram(int64_t bins) {
-  TINYML_CHECK(bins >= 16 && bins <= (int64_t{1} << 24), "Histogram: bins must be in [16, 2^24], got {}", bins);
+  TINYML_CHECK(bins >= 16 && bins <= (int64_t{1} << 24), "Histogram: bins must be in [16, 2^24], got {}",
+               bins);
   counts_.assign(static_cast<size_t>(bins), 0);
 }
 
@@ -226,7 +227,9 @@ double squared_error(const std::vector<Spread>& spreads, const QParams& qp) {
   };
   // Squared error of one value: to the nearest grid point inside, to the grid's end outside.
   auto point_error = [&](double x) {
-    const double e = x < glo ? glo - x : x > ghi ? x - ghi : x - (glo + std::nearbyint((x - glo) * inv_s) * s);
+    const double e = x < glo   ? glo - x
+                     : x > ghi ? x - ghi
+                               : x - (glo + std::nearbyint((x - glo) * inv_s) * s);
     return e * e;
   };
   double sum = 0.0;
@@ -250,8 +253,8 @@ double squared_error(const std::vector<Spread>& spreads, const QParams& qp) {
 }
 
 void check_per_tensor(const QParams& qp, const char* fn) {
-  TINYML_CHECK(qp.scale.size() == 1 && qp.zero_point.size() == 1, "{}: needs per-tensor qparams, got {} scales",
-               fn, qp.scale.size());
+  TINYML_CHECK(qp.scale.size() == 1 && qp.zero_point.size() == 1,
+               "{}: needs per-tensor qparams, got {} scales", fn, qp.scale.size());
 }
 
 }  // namespace
@@ -322,8 +325,10 @@ void PercentileObserver::observe_batch(const Batch& b) { hist_.add(b.data, b.n, 
 ObservedRange PercentileObserver::compute_range() const {
   if (hist_.bin_width() == 0.0) return all_zero_range("every observed value is 0");
   const double p = percentile_ / 100.0;
-  const double lo = std::clamp(hist_.quantile(1.0 - p), static_cast<double>(seen_min()), static_cast<double>(seen_max()));
-  const double hi = std::clamp(hist_.quantile(p), static_cast<double>(seen_min()), static_cast<double>(seen_max()));
+  const double lo =
+      std::clamp(hist_.quantile(1.0 - p), static_cast<double>(seen_min()), static_cast<double>(seen_max()));
+  const double hi =
+      std::clamp(hist_.quantile(p), static_cast<double>(seen_min()), static_cast<double>(seen_max()));
   return summarize(hist_, seen_min(), seen_max(), lo, hi, spec(),
                    fmt::format("{:g}th percentile (low end: {:g}th) of a {}-bin histogram", percentile_,
                                100.0 - percentile_, hist_.bins()));
@@ -396,8 +401,8 @@ ObservedRange HistogramObserver::compute_range() const {
   best_lo = std::max(best_lo, mn);
   best_hi = std::min(best_hi, mx);
   return summarize(hist_, seen_min(), seen_max(), best_lo, best_hi, spec(),
-                   fmt::format("least estimated MSE over {} candidate ranges of a {}-bin histogram", evaluated,
-                               hist_.bins()));
+                   fmt::format("least estimated MSE over {} candidate ranges of a {}-bin histogram",
+                               evaluated, hist_.bins()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,8 +426,8 @@ double window_kl(const std::vector<double>& counts, const std::vector<double>& p
   if (inside <= 0.0) return std::numeric_limits<double>::infinity();
   const double total = prefix.back();
   p.assign(counts.begin() + a, counts.begin() + b);
-  p.front() += prefix[a];             // outliers left of the window
-  p.back() += total - prefix[b];      // outliers right of it
+  p.front() += prefix[a];         // outliers left of the window
+  p.back() += total - prefix[b];  // outliers right of it
   q.assign(static_cast<size_t>(n), 0.0);
   for (int64_t g = 0; g < levels; ++g) {
     const int64_t s = g * n / levels;
@@ -517,8 +522,9 @@ ObservedRange EntropyObserver::compute_range() const {
     if (kl < best) best = kl, best_i = i;
   }
   if (evaluated == 0) {
-    return summarize(hist_, seen_min(), seen_max(), mn, mx, spec(),
-                     fmt::format("min/max: the data fills fewer than {} bins, too few for the KL search", levels));
+    return summarize(
+        hist_, seen_min(), seen_max(), mn, mx, spec(),
+        fmt::format("min/max: the data fills fewer than {} bins, too few for the KL search", levels));
   }
 
   // The widest window holds every value, so best is finite once a window was evaluated.
@@ -535,9 +541,10 @@ ObservedRange EntropyObserver::compute_range() const {
       hi = std::min(hist_.edge(b), mx);
     }
   }
-  return summarize(hist_, seen_min(), seen_max(), lo, hi, spec(),
-                   fmt::format("least KL divergence over {} candidate thresholds ({}-bin histogram of {}, {} levels)",
-                               evaluated, B, symmetric ? "|x|" : "x", levels));
+  return summarize(
+      hist_, seen_min(), seen_max(), lo, hi, spec(),
+      fmt::format("least KL divergence over {} candidate thresholds ({}-bin histogram of {}, {} levels)",
+                  evaluated, B, symmetric ? "|x|" : "x", levels));
 }
 
 }  // namespace tinyml::quant

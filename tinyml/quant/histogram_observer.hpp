@@ -29,8 +29,8 @@ class Histogram {
 
   int64_t bins() const { return static_cast<int64_t>(counts_.size()); }
   int64_t total() const { return total_; }
-  int64_t zeros() const { return zeros_; }      // values exactly 0.0 (they sit in bin zero_bin())
-  double bin_width() const { return width_; }   // 0 while every value seen is 0
+  int64_t zeros() const { return zeros_; }     // values exactly 0.0 (they sit in bin zero_bin())
+  double bin_width() const { return width_; }  // 0 while every value seen is 0
   double edge(int64_t k) const { return static_cast<double>(origin_ + k) * width_; }
   double lo() const { return edge(0); }
   double hi() const { return edge(bins()); }

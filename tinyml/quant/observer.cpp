@@ -1,11 +1,11 @@
 #include "tinyml/quant/observer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <span>
-
-#include <fmt/format.h>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
@@ -91,8 +91,8 @@ Observer::Observer(std::string kind, const QuantSpec& spec, bool per_channel)
     : kind_(std::move(kind)), spec_(spec) {
   spec_.validate(kind_.c_str());
   if (per_channel) {
-    TINYML_CHECK(spec_.granularity == Granularity::PerChannel,
-                 "{}: needs a per-channel spec, got {}", kind_, spec_.to_string());
+    TINYML_CHECK(spec_.granularity == Granularity::PerChannel, "{}: needs a per-channel spec, got {}", kind_,
+                 spec_.to_string());
   } else {
     TINYML_CHECK(spec_.granularity == Granularity::PerTensor,
                  "{}: needs a per-tensor spec, got {}; use PerChannelMinMaxObserver "
@@ -103,8 +103,9 @@ Observer::Observer(std::string kind, const QuantSpec& spec, bool per_channel)
 
 void Observer::observe(const Tensor& x) {
   TINYML_CHECK(x.defined(), "{}::observe: got an undefined tensor", kind_);
-  TINYML_CHECK(x.numel() > 0, "{}::observe: got an empty tensor of shape {}; calibration batches must hold data",
-               kind_, shape_str(x.shape()));
+  TINYML_CHECK(x.numel() > 0,
+               "{}::observe: got an empty tensor of shape {}; calibration batches must hold data", kind_,
+               shape_str(x.shape()));
   // A strided input is copied once; the copy must not enter an autograd graph.
   NoGradGuard no_grad;
   const Tensor c = x.contiguous();
@@ -239,9 +240,10 @@ PerChannelMinMaxObserver::PerChannelMinMaxObserver(int64_t axis)
 
 void PerChannelMinMaxObserver::observe_batch(const Batch& b) {
   const Tensor& t = b.tensor;
-  TINYML_CHECK(t.dim() >= 1,
-               "PerChannelMinMaxObserver::observe: needs at least one dimension for channel axis {}, got shape {}",
-               spec().axis, shape_str(t.shape()));
+  TINYML_CHECK(
+      t.dim() >= 1,
+      "PerChannelMinMaxObserver::observe: needs at least one dimension for channel axis {}, got shape {}",
+      spec().axis, shape_str(t.shape()));
   const int64_t dim = t.dim();
   TINYML_CHECK(spec().axis >= -dim && spec().axis < dim,
                "PerChannelMinMaxObserver::observe: channel axis {} is out of range for a tensor of shape {} "

@@ -71,10 +71,10 @@ std::vector<std::string> prepare_qat(nn::Module& model, const QuantConfig& confi
 // Replaces every QatLinear by a QuantizedLinear in Static mode, quantized with the learned input
 // qparams and the weight fake quantizer's qparams, so that it computes what the QatLinear computes
 // in eval mode (same integers, same int32 bias) up to float rounding of the accumulation. Weights keep
-// their bit width and storage (4-bit weights stay packed, two per byte). With `fuse_relu`, a QatLinear followed by a ReLU inside a Sequential
-// computes the ReLU in its output pass and the ReLU becomes nn::Identity. Returns the names converted.
-// Throws, leaving the model unchanged, if a QatLinear never observed its input (train, or set its qparams,
-// first) or the tree holds none.
+// their bit width and storage (4-bit weights stay packed, two per byte). With `fuse_relu`, a QatLinear
+// followed by a ReLU inside a Sequential computes the ReLU in its output pass and the ReLU becomes
+// nn::Identity. Returns the names converted. Throws, leaving the model unchanged, if a QatLinear never
+// observed its input (train, or set its qparams, first) or the tree holds none.
 std::vector<std::string> convert(nn::Module& model, bool fuse_relu = true);
 
 // Turns observation on or off in every FakeQuantize of the tree (freezing the ranges for the

@@ -35,7 +35,6 @@ std::pair<float, int32_t> qparams_of_range(float min, float max, const QuantSpec
   // END SOLUTION
 }
 
-
 void check_range(float min, float max, const char* fn) {
   TINYML_CHECK(std::isfinite(min) && std::isfinite(max), "{}: range bounds must be finite, got [{}, {}]", fn,
                min, max);
@@ -54,8 +53,9 @@ void check_no_nan(const Tensor& x, const char* fn) {
   for (int64_t i = 0; i < n; ++i) bad |= static_cast<int>(p[i] != p[i]);  // branch-free: vectorizes
   if (bad == 0) return;
   for (int64_t i = 0; i < n; ++i)
-    TINYML_CHECK(p[i] == p[i], "{}: tensor of shape {} holds NaN at flat index {}; NaN has no quantized value",
-                 fn, shape_str(x.shape()), i);
+    TINYML_CHECK(p[i] == p[i],
+                 "{}: tensor of shape {} holds NaN at flat index {}; NaN has no quantized value", fn,
+                 shape_str(x.shape()), i);
 }
 }  // namespace detail
 

@@ -133,11 +133,12 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
                  fn, shape_str(weight.shape()), spec.to_string());
     const int64_t in = weight.shape()[1];
     TINYML_CHECK(input_moment.shape() == Shape({in, in}),
-                 "{}: the input moment matrix must be (in, in) = ({}, {}) for a weight of shape {}, got {}", fn,
-                 in, in, shape_str(weight.shape()), shape_str(input_moment.shape()));
+                 "{}: the input moment matrix must be (in, in) = ({}, {}) for a weight of shape {}, got {}",
+                 fn, in, in, shape_str(weight.shape()), shape_str(input_moment.shape()));
     const std::vector<float> m = input_moment.to_vector();
     TINYML_CHECK(std::all_of(m.begin(), m.end(), [](float x) { return std::isfinite(x); }),
-                 "{}: the input moment matrix ({}) holds a non-finite value", fn, shape_str(input_moment.shape()));
+                 "{}: the input moment matrix ({}) holds a non-finite value", fn,
+                 shape_str(input_moment.shape()));
   }
   QuantSpec one = spec;  // the per-range formula of choose_qparams, applied channel by channel
   one.granularity = Granularity::PerTensor;
@@ -173,7 +174,8 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
       double best = std::numeric_limits<double>::infinity();
       for (int k = 0; k < steps; ++k) {
         const float r = ratio(k);
-        const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
+        const QParams qp =
+            choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
         const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
         if (err < best) {  // strict: a tie keeps the wider range found first
           best = err;
@@ -193,7 +195,8 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
     for (int k = 0; k < steps; ++k) {
       const float r = ratio(k);
       for (int64_t c = 0; c < l.channels; ++c) {
-        const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
+        const QParams qp =
+            choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
         const float s = qp.scale[0], inv_scale = 1.0f / s, zf = static_cast<float>(qp.zero_point[0]);
         const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
         for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
@@ -207,7 +210,8 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
       for (int64_t o = 0; o < out; ++o) {
         double e = 0.0;
         for (int64_t i = o * in; i < (o + 1) * in; ++i)
-          e += static_cast<double>(dm[static_cast<size_t>(i)]) * static_cast<double>(d[static_cast<size_t>(i)]);
+          e += static_cast<double>(dm[static_cast<size_t>(i)]) *
+               static_cast<double>(d[static_cast<size_t>(i)]);
         total += e;
         if (l.channels > 1 && e < best[static_cast<size_t>(o)]) {
           best[static_cast<size_t>(o)] = e;
@@ -314,7 +318,7 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
     r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
     r.bytes_after = built[i]->memory_usage().total();
     r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->weight().dequantize());
-    r.weight_spec = config.weight_spec.to_string() + (output_mse                        ? " output-mse"
+    r.weight_spec = config.weight_spec.to_string() + (output_mse                     ? " output-mse"
                                                       : config.weight_range == "mse" ? " mse"
                                                                                      : "");
     report.layers.push_back(std::move(r));

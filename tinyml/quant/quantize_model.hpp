@@ -66,9 +66,9 @@ struct QuantReport {
 // Replaces every nn::Linear of the tree (nested modules walked, named as in named_modules()) that
 // is not skipped by a QuantizedLinear in `config.mode`, in place. Static mode first calibrates
 // the float model on `calibration_batches` (quant::calibrate, observing each Linear's input),
-// which it needs; weight_range "mse" uses them too, when given. Throws, leaving the model unchanged, on a bad config (unknown weight_range or
-// observer, a skip name that matches nothing, a per-channel activation spec, a weight spec the
-// mode cannot run), on a tree without Linear layers, and on calibration errors.
+// which it needs; weight_range "mse" uses them too, when given. Throws, leaving the model unchanged, on a bad
+// config (unknown weight_range or observer, a skip name that matches nothing, a per-channel activation spec,
+// a weight spec the mode cannot run), on a tree without Linear layers, and on calibration errors.
 QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
                            const std::vector<Tensor>& calibration_batches = {});
 
@@ -81,7 +81,6 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
 // per output channel (or per tensor) only, in that case.
 QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps = 100,
                                   float min_ratio = 0.3f, const Tensor& input_moment = Tensor());
-
 
 // Bytes a model really holds: 4 per element of every fp32 parameter and buffer (each tensor
 // counted once), plus QuantizedLinear::memory_usage().total() of every quantized layer.

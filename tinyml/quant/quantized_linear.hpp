@@ -95,8 +95,8 @@ class QuantizedLinear : public nn::Module {
   // Precomputed once and counted by memory_usage(): the weight's per-output-channel sums (the
   // zero-point correction term) and the int32 bias. The int8 GEMM reads the QTensor's bytes
   // directly (Dynamic/Static weights are stored signed; a packed one is widened per call), and
-  // WeightOnly dequantizes on each forward, so no float or int8 copy of the weight is kept. Static mode keeps no fp32 bias
-  // (bias_ is undefined there): the int32 bias is what it computes with.
+  // WeightOnly dequantizes on each forward, so no float or int8 copy of the weight is kept. Static mode keeps
+  // no fp32 bias (bias_ is undefined there): the int32 bias is what it computes with.
   std::vector<int32_t> w_colsum_;
   std::vector<int32_t> bias_int32_;
 };
