@@ -66,7 +66,7 @@ void register_import(CLI::App& app) {
   cmd->add_option("--dataset", o->dataset,
                   "fashion-mnist | xor | spirals: recorded in the file (checked against the model's sizes), "
                   "so eval and quantize need no --dataset")
-      ->check(CLI::IsMember(dataset_names()));
+      ->check(CLI::IsMember(train::dataset_names()));
   cmd->callback([o] { run_import(*o); });
 }
 

@@ -6,12 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/support.hpp"
 #include "commands.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/profile.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
-#include "workload.hpp"
+#include "tinyml/train/model_loader.hpp"
 
 namespace tinyml::cli {
 
@@ -63,7 +64,7 @@ nlohmann::ordered_json to_json(const quant::ModelProfile& p) {
 
 void run_profile(const ProfileOptions& o) {
   apply_threads(o.threads);
-  LoadedModel loaded = load_model_file(o.file);
+  train::LoadedModel loaded = train::load_model_file(o.file);
   const int64_t width = loaded.arch.empty() ? input_width(*loaded.model) : loaded.arch.front();
   TINYML_CHECK(width > 0, "profile: cannot tell the input width of the model in '{}' (no Linear layer)",
                o.file);
