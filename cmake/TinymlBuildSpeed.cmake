@@ -38,7 +38,11 @@ endfunction()
 function(tinyml_test_flags target)
   cmake_parse_arguments(ARG "NO_PCH" "" "" ${ARGN})
   tinyml_target_flags(${target})
-  if(NOT TINYML_SANITIZE)  # the sanitizer build compiles its programs at -O0 already
+  # The sanitizer build compiles its programs at -O0 (TinymlWarnings.cmake); the shared header's own
+  # target is no program, so it is named here too: a header precompiled at another -O is refused.
+  if(TINYML_SANITIZE)
+    target_compile_options(${target} PRIVATE -O0)
+  else()
     target_compile_options(${target} PRIVATE -O1)
   endif()
   if(TINYML_PCH AND NOT ARG_NO_PCH)
