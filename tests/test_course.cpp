@@ -441,8 +441,11 @@ TEST(CourseProject, EachLessonTableListsExactlyItsModulesRegions) {
       EXPECT_TRUE(listed(file, fn)) << m.name << "/README.md, What you implement: no row for `" << fn
                                     << "` in " << file << ", which the student writes";
     for (const auto& [file, fn] : table) {
+      // Named copies: clang 14 cannot capture a structured binding.
+      const std::string& table_file = file;
+      const std::string& table_fn = fn;
       const bool region = std::any_of(regions[m.number].begin(), regions[m.number].end(), [&](const auto& r) {
-        return r.second == fn && (file.empty() || r.first == file);
+        return r.second == table_fn && (table_file.empty() || r.first == table_file);
       });
       EXPECT_TRUE(region) << m.name << "/README.md lists `" << fn << "` (" << file
                           << ") but no region of module " << m.number << " holds it: the copy already has it";
