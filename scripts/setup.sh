@@ -21,10 +21,11 @@ fi
 # libonnx-dev, libprotobuf-dev: ONNX export and import (docs/interop.md).
 # graphviz: renders the DOT graphs of a tensor's history and of a model.
 # clang-format: the test command checks the sources' format (format.check).
+# git: `course make-assignment` lists a checkout's files with it, and the course tests make one.
 PACKAGES=(build-essential cmake pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
           libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
           dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format
-          graphviz)
+          graphviz git)
 # The sanitizer build: clang-14; its ASan/UBSan/libFuzzer runtimes (libclang-rt, only recommended
 # by clang, so named here); libomp, the OpenMP runtime clang's -fopenmp links; llvm-symbolizer
 # (in llvm-14) for file:line in reports.
