@@ -307,6 +307,14 @@ TEST(OnnxImport, UnsupportedGraphsNameTheNodeAndOp) {
   m = one_node("MatMul");
   m.mutable_graph()->mutable_output(0)->set_name("z");
   EXPECT_NE(import_error(m).find("graph's output 'z'"), std::string::npos);
+  // A MatMul followed by an Add without an output (found by fuzz_onnx): refused, never read past the end.
+  m = one_node("MatMul");
+  auto* add = m.mutable_graph()->add_node();
+  add->set_name("node1");
+  add->set_op_type("Add");
+  add->add_input("y");
+  add->add_input("w");
+  EXPECT_NE(import_error(m).find("node 'node1' (Add): it has no output"), std::string::npos);
 }
 
 TEST(OnnxImport, GemmWithoutTransBTakesAnInOutWeight) {

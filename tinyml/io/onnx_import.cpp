@@ -172,7 +172,7 @@ int Importer::matmul(int index) {
   std::optional<FloatTensor> b;
   if (index + 1 < graph_.node_size()) {
     const onnx::NodeProto& a = graph_.node(index + 1);
-    if (a.op_type() == "Add" && a.input_size() == 2 &&
+    if (a.op_type() == "Add" && a.input_size() == 2 && a.output_size() >= 1 &&
         (a.input(0) == n.output(0) || a.input(1) == n.output(0))) {
       const std::string& other = a.input(0) == n.output(0) ? a.input(1) : a.input(0);
       const auto it = constants_.find(other);
