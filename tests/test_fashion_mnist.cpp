@@ -1,7 +1,6 @@
 // Tests for FashionMNIST: the real files (Debian package dataset-fashion-mnist) and small fakes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "tests/support/datasets.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -52,16 +52,8 @@ const FashionMNIST* real(bool train) {
     GTEST_SKIP() << tinyml_test::fashion_mnist_missing();       \
   }
 
-class FakeDir : public ::testing::Test {
+class FakeDir : public tinyml_test::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / fmt::format("tinyml_fmnist_{}_{}", ::getpid(), info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Writes a split of n images whose pixel p of image i is (i + p) mod 256, labels as given.
   void write_split(const std::string& split, int64_t n, const std::vector<uint8_t>& labels, bool gzip,
                    int64_t rows = 28) {
@@ -75,8 +67,6 @@ class FakeDir : public ::testing::Test {
     write_idx((dir_ / (split + "-labels-idx1-ubyte" + gz)).string(),
               IdxArray{{static_cast<int64_t>(labels.size())}, labels}, gzip);
   }
-
-  fs::path dir_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/file.hpp"
 #include "tinyml/io/safetensors.hpp"
@@ -29,24 +30,7 @@ using tinyml::io::write_safetensors;
 
 namespace {
 
-class AtomicSave : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / fmt::format("tinyml_file_{}_{}", ::getpid(), info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  fs::path dir_;
-};
+class AtomicSave : public tinyml_test::TempDirTest {};
 
 const std::vector<TensorRecord> kRecords = {{"a", "U8", {3}, {1, 2, 3}}};
 

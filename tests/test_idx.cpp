@@ -1,7 +1,6 @@
 // Tests for the IDX reader/writer: round trips (raw and gzip), the byte layout, and every rejection.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/data/idx.hpp"
@@ -26,24 +26,8 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-class IdxTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / fmt::format("tinyml_idx_{}_{}", ::getpid(), info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
-
-Bytes read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+class IdxTest : public tinyml_test::TempDirTest {};
+using tinyml_test::read_bytes;
 
 void write_bytes(const std::string& path, const Bytes& b) {
   std::ofstream out(path, std::ios::binary);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/nn.hpp"
 
@@ -15,14 +16,7 @@ using tinyml::Generator;
 using tinyml::Tensor;
 namespace nn = tinyml::nn;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tinyml_test::error_of;
 
 // A Linear with weight [[1, 2, 3], [-1, 0, 0.5]] and bias [0.5, -1].
 std::shared_ptr<nn::Linear> small_linear() {

@@ -1,7 +1,6 @@
 // Model files: float and quantized models round-trip bit for bit, files are small, corrupt files are refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
@@ -42,20 +42,10 @@ using namespace tinyml::quant;
 using nlohmann::json;
 
 // A fresh path per test, removed at the end.
-class ModelFile : public ::testing::Test {
+class ModelFile : public tinyml_test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tinyml_model_file_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
   // A 6-5-3 MLP quantized in static mode, saved as m.safetensors; returns the file's path.
   std::string saved_static_mlp(uint64_t seed) const;
-
- private:
-  fs::path dir_;
 };
 
 std::shared_ptr<Sequential> mlp(const std::vector<int64_t>& sizes, Generator& gen) {

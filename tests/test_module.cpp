@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/nn.hpp"
 
@@ -17,14 +18,7 @@ using tinyml::Shape;
 using tinyml::Tensor;
 namespace nn = tinyml::nn;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tinyml_test::error_of;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
@@ -206,17 +206,7 @@ TEST(OnnxExport, RefusesWhatOnnxCannotExpress) {
   expect_refused(m, {}, "quantizes its input to 4 bits");
 }
 
-class OnnxFile : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tinyml_onnx_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class OnnxFile : public tinyml_test::TempDirTest {};
 
 TEST_F(OnnxFile, ExportIsAtomicAndARefusalLeavesTheOldFile) {
   Generator gen(6);
