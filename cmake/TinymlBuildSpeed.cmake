@@ -49,3 +49,16 @@ function(tinyml_test_flags target)
     target_precompile_headers(${target} REUSE_FROM tinyml_test_pch)
   endif()
 endfunction()
+
+# Flags of an application-layer library (cli/, lab/, bench/suites/, course/): tinyml's warnings at
+# -O1. Their code parses options and renders results; the work is in the library, which keeps -O3.
+# Measured on cli/cmd_eval.cpp: 12.4 CPU-seconds at -O3, 9.9 at -O1, of which 4.9 are parsing. (A
+# shared precompiled header of CLI11 and nlohmann-json was tried and made these files slower: it
+# put both libraries' inline code into files that use only one, and OpenMP's macro, which the
+# library's users get, invalidates a header precompiled without it.)
+function(tinyml_app_flags target)
+  tinyml_target_flags(${target})
+  if(NOT TINYML_SANITIZE)
+    target_compile_options(${target} PRIVATE -O1)
+  endif()
+endfunction()
