@@ -109,10 +109,6 @@ const FormatInfo& info(NumberFormat f) {
       fmt::format("number format {} is not one of fp32, fp16, bf16, int8, int4", static_cast<int>(f)));
 }
 
-QuantSpec per_tensor_affine(int bits) {
-  return QuantSpec{bits, Scheme::Affine, Granularity::PerTensor, 0, false};
-}
-
 template <class F>
 Tensor map_values(const Tensor& x, F f) {
   std::vector<float> v = x.to_vector();
@@ -132,6 +128,10 @@ NumberFormat parse_number_format(const std::string& s) {
 }
 
 int bits_of(NumberFormat f) { return info(f).bits; }
+
+QuantSpec per_tensor_affine(int bits) {
+  return QuantSpec{bits, Scheme::Affine, Granularity::PerTensor, 0, false};
+}
 
 bool is_integer(NumberFormat f) { return f == NumberFormat::INT8 || f == NumberFormat::INT4; }
 

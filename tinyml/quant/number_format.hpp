@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tinyml/core/tensor.hpp"
+#include "tinyml/quant/qparams.hpp"
 
 namespace tinyml::quant {
 
@@ -32,6 +33,10 @@ NumberFormat parse_number_format(const std::string& s);
 int bits_of(NumberFormat f);
 // Whether f stores integers with a scale and zero point (INT8, INT4) rather than floats.
 bool is_integer(NumberFormat f);
+
+// How the integer formats store a tensor: `bits` bits, affine (a uint range from min/max), one scale
+// and zero point per tensor.
+QuantSpec per_tensor_affine(int bits);
 
 // x stored in format f and read back as float. FP16/BF16: each value rounded as above. INT8/INT4:
 // quantized per tensor with affine min/max qparams (choose_qparams, uint8 / uint4 range) and

@@ -16,9 +16,6 @@ namespace tinyml::quant {
 
 namespace {
 
-QuantSpec per_tensor_affine(int bits) {
-  return QuantSpec{bits, Scheme::Affine, Granularity::PerTensor, 0, false};
-}
 QuantSpec per_channel_symmetric(int bits) {
   return QuantSpec{bits, Scheme::Symmetric, Granularity::PerChannel, 0, true};
 }
