@@ -1,11 +1,11 @@
-// Precision lab: what fp16, bf16, int8 and int4 do to numbers, to one layer's output, and to the
-// predictions of a wide classifier.
-// Usage: precision_lab [samples for the argmax-flip experiment (default 1000)]
+// Precision lab: what fp16, bf16, int8 and int4 do to numbers and to one layer's output, and how few
+// bits a weight needs for an error bound. (`tinyml precision` adds the pictures, a trained model's
+// layers and how many predictions of a wide classifier flip.)
+// Usage: precision_lab
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -22,10 +22,9 @@ std::string db(double v) { return std::isinf(v) ? (v > 0 ? "inf" : "-inf") : fmt
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const long samples = argc > 1 ? std::atol(argv[1]) : 1000;
-  if (samples <= 0) {
-    fmt::print(stderr, "usage: precision_lab [samples > 0]\n");
+int main(int argc, char** /*argv*/) {
+  if (argc > 1) {
+    fmt::print(stderr, "usage: precision_lab (no arguments)\n");
     return 2;
   }
   try {
@@ -81,19 +80,6 @@ int main(int argc, char** argv) {
       fmt::print("{:>9.2f}  {:>5}  {:>11.4f}  {:>11.2f}x\n", bound,
                  c.found ? fmt::format("{}", c.bits) : "fp32", c.relative_error, c.compression_ratio);
     }
-
-    // 5. Small errors, big consequences: with 4096 classes the two largest logits are close, so
-    //    the weight rounding of int4 changes the winner for many inputs, int8 for a few.
-    const quant::FlipResult flips = quant::argmax_flip_experiment(gen, samples);
-    fmt::print("\n5. argmax flips: random MLP {} -> {} -> {}, {} inputs\n", flips.inputs, flips.hidden,
-               flips.classes, flips.samples);
-    fmt::print("mean gap between the two largest logits: {:.4f}\n", flips.mean_top2_gap);
-    fmt::print("int8 weights: {} flips ({:.1f}%), logit SNR {} dB\n", flips.flips_int8,
-               100.0 * static_cast<double>(flips.flips_int8) / static_cast<double>(flips.samples),
-               db(flips.logit_snr_int8_db));
-    fmt::print("int4 weights: {} flips ({:.1f}%), logit SNR {} dB\n", flips.flips_int4,
-               100.0 * static_cast<double>(flips.flips_int4) / static_cast<double>(flips.samples),
-               db(flips.logit_snr_int4_db));
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "lab/graphviz.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/process.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
@@ -147,9 +148,12 @@ void check_report(const json& out) {
   std::set<std::string> listed;
   for (const json& f : out["figures"]) listed.insert(f.get<std::string>());
   EXPECT_EQ(referenced, listed);
-  EXPECT_EQ(referenced.size(), 7u);
+  // Seven charts, and the model's graph when Graphviz could draw it (check_graph).
+  const bool graph_drawn = listed.count("model.svg") == 1;
+  EXPECT_EQ(referenced.size(), graph_drawn ? 8u : 7u);
   for (const std::string& name : referenced) {
     SCOPED_TRACE(name);
+    if (name == "model.svg") continue;  // Graphviz's SVG, checked in check_graph
     const fs::path p = report.parent_path() / name;
     ASSERT_TRUE(fs::exists(p));
     EXPECT_EQ(p.extension(), ".svg");
@@ -162,6 +166,36 @@ void check_report(const json& out) {
     const std::string line = fmt::format("| {} | {:.2f}% |", row["model"].get<std::string>(),
                                          100.0 * row["accuracy"].get<double>());
     EXPECT_THAT(md, HasSubstr(line));
+  }
+}
+
+// The float model's graph: model.dot beside the report, in DOT, naming every layer of the saved fp32
+// model; the report shows Graphviz's drawing of it, or says how to draw it.
+void check_graph(const json& out) {
+  const fs::path report = out["report"].get<std::string>();
+  const fs::path dot = out["graph"].get<std::string>();
+  EXPECT_EQ(dot, report.parent_path() / "model.dot");
+  ASSERT_TRUE(fs::exists(dot));
+  const std::string text = read_text(dot);
+  EXPECT_EQ(text.rfind("digraph ", 0), 0u) << text;
+  EXPECT_THAT(text, ::testing::EndsWith("}\n"));
+  auto model = tinyml::io::load_model(out["rows"][0]["file"].get<std::string>());
+  size_t layers = 0;
+  for (const auto& [name, m] : model->named_modules()) {
+    if (name.empty() || !m->named_children().empty()) continue;
+    ++layers;
+    EXPECT_THAT(text, HasSubstr("\"" + name + ": " + m->type_name() + "\\n")) << text;
+  }
+  EXPECT_EQ(layers, 5u);  // Linear, ReLU, Linear, ReLU, Linear
+  const std::string md = read_text(report);
+  EXPECT_THAT(md, HasSubstr("[model.dot](model.dot)"));
+  bool drawn = false;
+  for (const json& f : out["figures"]) drawn = drawn || f.get<std::string>() == "model.svg";
+  if (drawn) {
+    EXPECT_THAT(md, HasSubstr("![model graph](model.svg)"));
+    EXPECT_THAT(read_text(report.parent_path() / "model.svg"), HasSubstr("<svg"));
+  } else {
+    EXPECT_THAT(md, HasSubstr("dot -Tsvg model.dot -o model.svg"));
   }
 }
 
@@ -203,6 +237,33 @@ TEST(Demo, TableMatchesSeparateEvaluationsOfTheSavedModelsAndTheReportIsComplete
     SCOPED_TRACE("report");
     check_report(out);
   }
+  {
+    SCOPED_TRACE("graph");
+    check_graph(out);
+  }
+}
+
+// Drawing the graph never fails the demo: a missing or failing `dot` is reported, and leaves no
+// partial picture behind.
+TEST(DemoGraph, AMissingOrFailingDotProgramIsReportedNotThrown) {
+  const fs::path dot = temp_path("g.dot"), svg = temp_path("g.svg");
+  std::ofstream(dot) << "digraph g { a -> b; }\n";
+  std::ofstream(svg) << "stale";
+  const tinyml::cli::DotDrawing missing =
+      tinyml::cli::draw_dot_as_svg(dot.string(), svg.string(), "tinyml-no-such-program");
+  EXPECT_FALSE(missing.drawn);
+  EXPECT_THAT(missing.problem, HasSubstr("`tinyml-no-such-program` (Graphviz) is not installed"));
+  EXPECT_FALSE(fs::exists(svg));
+  const tinyml::cli::DotDrawing failing = tinyml::cli::draw_dot_as_svg(dot.string(), svg.string(), "false");
+  EXPECT_FALSE(failing.drawn);
+  EXPECT_THAT(failing.problem, HasSubstr("`false` failed (status 1)"));
+  const tinyml::cli::DotDrawing real = tinyml::cli::draw_dot_as_svg(dot.string(), svg.string());
+  if (real.drawn)
+    EXPECT_THAT(read_text(svg), HasSubstr("<svg"));
+  else
+    EXPECT_THAT(real.problem, HasSubstr("`dot`"));
+  fs::remove(dot);
+  fs::remove(svg);
 }
 
 TEST(DemoOptions, BadValuesAreRejectedNamingTheOption) {

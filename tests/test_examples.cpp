@@ -207,7 +207,7 @@ TEST(Examples, ActivationStatsHooksMatchCalibrationAndAreRemoved) {
 }
 
 TEST(Examples, PrecisionLabFormatsOrderedAsTheirMantissas) {
-  const ProcessResult r = run_example("precision_lab", "200");
+  const ProcessResult r = run_example("precision_lab");
   ASSERT_EQ(r.status, 0) << r.out;
   // IEEE binary16: 65504 is the largest finite half (0x7bff), 70000 overflows to +Inf (0x7c00);
   // bfloat16 keeps float's range, so 70000 survives, rounded to 70144 (steps of 512 there).
@@ -236,7 +236,7 @@ TEST(Examples, PrecisionLabFormatsOrderedAsTheirMantissas) {
   EXPECT_NEAR(int4, 17.0, 4.0) << trips;
 
   // A looser error bound never needs more bits.
-  const std::string widths = section(r.out, "4. smallest bit width", "5. argmax flips");
+  const std::string widths = section(r.out, "4. smallest bit width", "");
   double previous = 33.0;
   for (const char* bound : {"0.01", "0.02", "0.05", "0.10", "0.20", "0.50"}) {
     const std::vector<std::string> f = row(widths, std::string("     ") + bound);
@@ -246,12 +246,7 @@ TEST(Examples, PrecisionLabFormatsOrderedAsTheirMantissas) {
     previous = bits;
   }
 
-  // int4 weights flip far more argmax predictions than int8 (when this was written: 36 and 3 of
-  // 200); int8 flips stay rare.
-  const double flips8 = number_after(r.out, "int8 weights:"), flips4 = number_after(r.out, "int4 weights:");
-  EXPECT_GT(flips4, flips8) << r.out;
-  EXPECT_LE(flips8, 20.0) << r.out;  // 10% of 200
-  EXPECT_EQ(run_example("precision_lab", "0").status, 2);
+  EXPECT_EQ(run_example("precision_lab", "200").status, 2);  // it takes no arguments
 }
 
 TEST(Examples, QuantizeMlpKeepsAccuracyAndShrinksTheModel) {
