@@ -336,23 +336,28 @@ TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
   {
     auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
     const MemoryUsage m = q->memory_usage();
-    EXPECT_EQ(m.weight_bytes, q->weight().storage_bytes());
-    EXPECT_EQ(m.weight_bytes, 6400u);
-    EXPECT_EQ(m.qparams_bytes, q->weight().nbytes() - q->weight().storage_bytes());
+    // The packed layout pads K = 100 to whole blocks: 104 · 64 bytes on a VNNI CPU.
+    const size_t w_bytes = q->weight_packed() ? m.weight_bytes : 6400u;
+    EXPECT_EQ(m.weight_bytes, w_bytes);
+    EXPECT_GE(w_bytes, 6400u);
+    EXPECT_LE(w_bytes, 6400u + 800u);
+    EXPECT_EQ(m.qparams_bytes,
+              q->weight_qparams().scale.size() * 4u + q->weight_qparams().zero_point.size() * 4u);
     EXPECT_EQ(m.qparams_bytes, 64u * 8u);  // a float scale and an int32 zero point per channel
     EXPECT_EQ(m.bias_bytes, q->bias().impl()->storage->nbytes());
     EXPECT_EQ(m.bias_bytes, 64u * 4u);
     EXPECT_EQ(m.cache_bytes, q->weight_colsum().size() * sizeof(int32_t));
     EXPECT_EQ(m.cache_bytes, 64u * 4u);
-    EXPECT_EQ(m.total(), 6400u + 512u + 256u + 256u);
+    EXPECT_EQ(m.total(), w_bytes + 512u + 256u + 256u);
     EXPECT_EQ(m.fp32_bytes, fp32);
   }
   {
     auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq);
     const MemoryUsage m = q->memory_usage();
+    const size_t w_bytes = q->weight_packed() ? m.weight_bytes : 6400u;
     EXPECT_EQ(m.bias_bytes, q->bias_int32().size() * sizeof(int32_t));  // no fp32 bias is kept
     EXPECT_EQ(m.qparams_bytes, 64u * 8u + 8u);  // plus the input's scale and zero point
-    EXPECT_EQ(m.total(), 6400u + 520u + 256u + 256u);
+    EXPECT_EQ(m.total(), w_bytes + 520u + 256u + 256u);
   }
   {
     auto q = QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::WeightOnly);
@@ -361,6 +366,44 @@ TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
     EXPECT_EQ(m.weight_bytes, 64u * 50u);  // two values per byte
     EXPECT_EQ(m.cache_bytes, 0u);          // the readable path keeps no sums
     EXPECT_EQ(m.total(), 3200u + 512u + 256u);
+  }
+}
+
+// Dynamic and Static layers with 8-bit weights keep only the int8 GEMM's packed layout once they
+// have run (on a CPU with exact packed kernels): weight() unpacks it on demand and holds the copy
+// until the next forward, and every way of reading the weight gives back the quantized values.
+TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
+  Generator gen(12);
+  Linear lin(256, 128, true, gen);  // 256 and 128 fill oneDNN's blocks of 64: no padding
+  const QTensor expected = QTensor::quantize(lin.weight.detach(), int8_sym_pc());
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  NoGradGuard no_grad;
+  const Tensor x = make_input(5, 256, gen);
+  const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
+  const Reference ref = integer_reference(qx, expected, {}, lin.bias.to_vector(), false);
+  EXPECT_FALSE(q->weight_packed());  // packed by the first forward, not before
+  expect_matches_reference((*q)(x), ref);
+  if (!q->weight_packed()) GTEST_SKIP() << "no exact packed int8 product on this CPU";
+  const size_t sums = 128u * 4u;
+  EXPECT_EQ(q->memory_usage().weight_bytes, 256u * 128u);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // no plain copy held
+  const QTensor by_value = q->unpacked_weight();
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // unpacked_weight() keeps nothing
+  EXPECT_EQ(by_value.values(), expected.values());
+  EXPECT_EQ(by_value.qparams().scale, expected.qparams().scale);
+  EXPECT_EQ(q->weight().values(), expected.values());
+  EXPECT_EQ(q->weight_qparams().scale, expected.qparams().scale);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums + 256u * 128u);  // weight() holds its copy...
+  expect_matches_reference((*q)(x), ref);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // ...until the next forward
+  // Layers that would grow past 1/8 by padding, signed static inputs and 4-bit weights stay plain.
+  Linear narrow(256, 10, true, gen);
+  const QParams signed_in = choose_qparams(x, QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true});
+  for (auto& other : {QuantizedLinear::from_float(narrow, int8_sym_pc(), QuantMode::Dynamic),
+                      QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, signed_in),
+                      QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::Dynamic)}) {
+    (*other)(x);
+    EXPECT_FALSE(other->weight_packed()) << other->extra_repr();
   }
 }
 
