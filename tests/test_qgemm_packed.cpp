@@ -2,15 +2,18 @@
 // plain weight recovered byte for byte.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/qgemm_packed.hpp"
+#include "tinyml/kernels/sgemm.hpp"
 
 namespace k = tinyml::kernels;
 
@@ -64,6 +67,43 @@ TEST(PackedWeightS8, UnpackGivesBackTheWeightAndBytesCountThePadding) {
   EXPECT_GE(packed->bytes(), B.size());
   EXPECT_LE(packed->bytes(), B.size() + B.size() / 8);
   EXPECT_FALSE(k::qgemm_packed_info(256, N, K).empty());
+}
+
+// One packed weight used by four threads at once, each running oneDNN with two threads of its own
+// (as a model served from several threads does): every product must still be exact. Each call
+// brings its own scratchpad (user mode), so concurrent calls share no buffer whatever oneDNN's
+// build options.
+TEST(PackedWeightS8, ConcurrentProductsFromSeveralThreadsAreExact) {
+  std::mt19937 gen(5);
+  const int64_t N = 128, K = 256;
+  const std::vector<int8_t> B = random_bytes<int8_t>(static_cast<size_t>(N * K), gen);
+  const auto packed = k::PackedWeightS8::pack(N, K, B.data());
+  if (!packed) GTEST_SKIP() << "no exact packed int8 product on this CPU";
+  const int prev = k::num_threads();
+  k::set_num_threads(2);
+  constexpr int kThreads = 4;
+  const std::vector<int64_t> rows = {16, 1, 5, 64};
+  std::vector<std::vector<uint8_t>> A;
+  std::vector<std::vector<int32_t>> ref;
+  for (const int64_t M : rows) {
+    A.push_back(random_bytes<uint8_t>(static_cast<size_t>(M * K), gen));
+    ref.emplace_back(static_cast<size_t>(M * N));
+    k::qgemm_reference_u8s8(M, N, K, A.back().data(), K, B.data(), K, /*trans_b=*/true, ref.back().data(), N);
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&] {
+      for (int it = 0; it < 50; ++it)
+        for (size_t r = 0; r < rows.size(); ++r) {
+          std::vector<int32_t> c(ref[r].size());
+          packed->multiply_u8(rows[r], A[r].data(), c.data());
+          if (c != ref[r]) ++mismatches;
+        }
+    });
+  for (auto& th : pool) th.join();
+  k::set_num_threads(prev);
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(PackedWeightS8, LayoutsThatWouldGrowTooMuchAreNotPacked) {

@@ -15,6 +15,12 @@ namespace tinyml::kernels {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
+// The product's primitive for one row count, and the scratchpad each call must give it.
+struct PackedKernel {
+  dnnl::matmul prim;
+  dnnl::memory::desc scratchpad;
+};
+
 struct PackedWeightS8::Impl {
   int64_t N = 0, K = 0;
   dnnl::memory::desc packed_desc;  // the layout oneDNN chose for B (K×N)
@@ -22,7 +28,7 @@ struct PackedWeightS8::Impl {
   // One primitive per row count M (oneDNN's fast kernels need M fixed when they are generated),
   // made on first use; a handful of sizes at most in practice, cleared if it ever grows past 16.
   mutable std::mutex mutex;
-  mutable std::vector<std::pair<int64_t, dnnl::matmul>> by_rows;
+  mutable std::vector<std::pair<int64_t, PackedKernel>> by_rows;
 };
 
 namespace {
@@ -37,10 +43,33 @@ dnnl::memory::desc plain_b_desc(int64_t N, int64_t K) {
   return dnnl::memory::desc({K, N}, dt::s8, dnnl::memory::dims{1, K});
 }
 
+// The scratchpad is given by each call (user mode), so that threads running one primitive at once
+// share no buffer, whatever oneDNN's build options say about its own scratchpads.
 dnnl::matmul::primitive_desc matmul_desc(int64_t M, int64_t N, int64_t K, const dnnl::memory::desc& b) {
   const dnnl::memory::desc a({M, K}, dt::u8, tag::ab);
   const dnnl::memory::desc c({M, N}, dt::s32, tag::ab);
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), cpu_engine());
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, cpu_engine());
+}
+
+PackedKernel make_kernel(int64_t M, int64_t N, int64_t K, const dnnl::memory::desc& b) {
+  const auto pd = matmul_desc(M, N, K, b);
+  return {dnnl::matmul(pd), pd.scratchpad_desc()};
+}
+
+// Runs the kernel on A (M×K) and C (M×N) with a scratchpad of its own.
+void execute(const PackedKernel& kernel, const dnnl::memory& b, int64_t M, int64_t N, int64_t K,
+             const uint8_t* A, int32_t* C) {
+  const dnnl::memory::desc& sd = kernel.scratchpad;
+  const auto scratch = std::make_unique_for_overwrite<uint8_t[]>(std::max<size_t>(sd.get_size(), 1));
+  auto a = dnnl::memory(dnnl::memory::desc({M, K}, dt::u8, tag::ab), cpu_engine(), const_cast<uint8_t*>(A));
+  auto c = dnnl::memory(dnnl::memory::desc({M, N}, dt::s32, tag::ab), cpu_engine(), C);
+  auto sp = dnnl::memory(sd, cpu_engine(), scratch.get());
+  dnnl::stream s(cpu_engine());
+  kernel.prim.execute(
+      s, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, sp}});
+  s.wait();
 }
 
 void reorder(dnnl::memory& from, dnnl::memory& to) {
@@ -79,12 +108,7 @@ bool probe_exact() {
     std::vector<uint8_t> A(static_cast<size_t>(M * K), 255);
     std::vector<int32_t> fast(static_cast<size_t>(M * N)), ref(fast.size());
     try {
-      auto a = dnnl::memory(dnnl::memory::desc({M, K}, dt::u8, tag::ab), cpu_engine(), A.data());
-      auto c = dnnl::memory(dnnl::memory::desc({M, N}, dt::s32, tag::ab), cpu_engine(), fast.data());
-      dnnl::stream s(cpu_engine());
-      dnnl::matmul(matmul_desc(M, N, K, impl->packed_desc))
-          .execute(s, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, impl->packed}, {DNNL_ARG_DST, c}});
-      s.wait();
+      execute(make_kernel(M, N, K, impl->packed_desc), impl->packed, M, N, K, A.data(), fast.data());
     } catch (const dnnl::error&) {
       return false;
     }
@@ -100,15 +124,15 @@ bool packed_exact() {
 }
 
 // The product's primitive for M rows, made on first use (throws dnnl::error if there is none).
-dnnl::matmul primitive_for(const PackedWeightS8::Impl& impl, int64_t M) {
+PackedKernel kernel_for(const PackedWeightS8::Impl& impl, int64_t M) {
   const std::lock_guard<std::mutex> lock(impl.mutex);
   auto& cache = impl.by_rows;
   const auto hit = std::find_if(cache.begin(), cache.end(), [M](const auto& e) { return e.first == M; });
   if (hit != cache.end()) return hit->second;
   if (cache.size() >= 16) cache.clear();
-  dnnl::matmul prim(matmul_desc(M, impl.N, impl.K, impl.packed_desc));
-  cache.emplace_back(M, prim);
-  return prim;
+  PackedKernel kernel = make_kernel(M, impl.N, impl.K, impl.packed_desc);
+  cache.emplace_back(M, kernel);
+  return kernel;
 }
 
 }  // namespace
@@ -135,9 +159,9 @@ void PackedWeightS8::multiply_u8(int64_t M, const uint8_t* A, int32_t* C) const 
                "PackedWeightS8::multiply_u8: bad operands M={} N={} K={}", M, N, K);
   if (M == 0) return;
   apply_thread_request();
-  dnnl::matmul prim;
+  PackedKernel kernel;
   try {
-    prim = primitive_for(*impl_, M);
+    kernel = kernel_for(*impl_, M);
   } catch (const dnnl::error&) {
     // No kernel of oneDNN reads this layout for M rows: multiply with the weight unpacked.
     std::vector<int8_t> B(static_cast<size_t>(N * K));
@@ -145,11 +169,7 @@ void PackedWeightS8::multiply_u8(int64_t M, const uint8_t* A, int32_t* C) const 
     qgemm_u8s8(M, N, K, A, K, B.data(), K, /*trans_b=*/true, C, N);
     return;
   }
-  auto a = dnnl::memory(dnnl::memory::desc({M, K}, dt::u8, tag::ab), cpu_engine(), const_cast<uint8_t*>(A));
-  auto c = dnnl::memory(dnnl::memory::desc({M, N}, dt::s32, tag::ab), cpu_engine(), C);
-  dnnl::stream s(cpu_engine());
-  prim.execute(s, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, impl_->packed}, {DNNL_ARG_DST, c}});
-  s.wait();
+  execute(kernel, impl_->packed, M, N, K, A, C);
 }
 
 void PackedWeightS8::unpack(int8_t* B) const {
