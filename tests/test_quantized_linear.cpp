@@ -8,11 +8,13 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
+#include "tinyml/kernels/qgemm_packed.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/quant/qparams.hpp"
@@ -29,6 +31,11 @@ using tinyml::nn::Linear;
 using namespace tinyml::quant;
 
 constexpr double kFloatEps = 0x1p-24;  // unit roundoff of float32
+// Whether this CPU has the exact packed int8 product (a 64×64 weight fills one block).
+bool cpu_packs() {
+  const std::vector<int8_t> ones(64 * 64, 1);
+  return tinyml::kernels::PackedWeightS8::pack(64, 64, ones.data()) != nullptr;
+}
 
 QuantSpec int8_sym_pc() { return QuantSpec::int8_symmetric_per_channel(0); }
 QuantSpec int8_affine_signed_pc() { return {8, Scheme::Affine, Granularity::PerChannel, 0, true}; }
@@ -127,22 +134,31 @@ TEST(QuantizedLinear, ModeNamesRoundTrip) {
   EXPECT_THROW(parse_quant_mode("int8"), Error);
 }
 
+// Layer sizes for the integer-path tests: odd ones that keep the plain weight, and ones that fill
+// oneDNN's blocks, so that 8-bit weights run the packed product (on a CPU that has it).
+constexpr std::pair<int64_t, int64_t> kPlainAndPackedSizes[] = {{37, 19}, {128, 64}};
+
 TEST(QuantizedLinear, DynamicEqualsIntegerReference) {
   Generator gen(1);
-  Linear lin(37, 19, true, gen);
-  const Tensor x = make_input(11, 37, gen);
   NoGradGuard no_grad;
-  // 8-bit weights, and packed 4- and 3-bit ones (widened for the same GEMM), symmetric and affine.
-  for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric},
-                                int4_sym_pc(), int4_affine_signed_pc(), QuantSpec{3, Scheme::Symmetric}}) {
-    SCOPED_TRACE(spec.to_string());
-    auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
-    EXPECT_EQ(is_packed(q->weight().dtype()), spec.bits <= 4);
-    const Tensor y = (*q)(x);
-    ASSERT_EQ(y.shape(), (tinyml::Shape{11, 19}));
-    // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
-    const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
-    expect_matches_reference(y, integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+  for (const auto& [in, out] : kPlainAndPackedSizes) {
+    Linear lin(in, out, true, gen);
+    const Tensor x = make_input(11, in, gen);
+    // 8-bit weights, and packed 4- and 3-bit ones (widened for the same GEMM), symmetric and affine.
+    for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric},
+                                  int4_sym_pc(), int4_affine_signed_pc(), QuantSpec{3, Scheme::Symmetric}}) {
+      SCOPED_TRACE(spec.to_string() + " in " + std::to_string(in));
+      auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
+      EXPECT_EQ(is_packed(q->weight().dtype()), spec.bits <= 4);
+      const Tensor y = (*q)(x);
+      ASSERT_EQ(y.shape(), (tinyml::Shape{11, out}));
+      if (in == 128 && spec.bits == 8 && cpu_packs()) {
+        EXPECT_TRUE(q->weight_packed());
+      }
+      // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
+      const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
+      expect_matches_reference(y, integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+    }
   }
 }
 
@@ -166,31 +182,36 @@ TEST(QuantizedLinear, DynamicInputQuantizationMatchesPyTorchAtTies) {
 
 TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
   Generator gen(2);
-  Linear lin(45, 23, true, gen);
-  const Tensor calib = make_input(16, 45, gen);
-  // A different batch than the calibration one, so some values fall outside the range and clip.
-  const Tensor x = Tensor::randn({9, 45}, gen) * 1.5f;
   NoGradGuard no_grad;
-  for (const QuantSpec& act :
-       {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
-        QuantSpec{8, Scheme::Symmetric}}) {
-    const QParams iq = choose_qparams(calib, act);
-    for (const QuantSpec& wspec :
-         {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
-      SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
-      auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
-      // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
-      std::vector<int64_t> bq;
-      const std::vector<float> b = lin.bias.to_vector();
-      for (size_t j = 0; j < b.size(); ++j) {
-        const double v =
-            static_cast<double>(b[j]) / (static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j]);
-        bq.push_back(static_cast<int64_t>(std::nearbyint(v)));
-        EXPECT_EQ(q->bias_int32()[j], bq.back()) << "channel " << j;
+  for (const auto& [in, out] : kPlainAndPackedSizes) {
+    Linear lin(in, out, true, gen);
+    const Tensor calib = make_input(16, in, gen);
+    // A different batch than the calibration one, so some values fall outside the range and clip.
+    const Tensor x = Tensor::randn({9, in}, gen) * 1.5f;
+    for (const QuantSpec& act :
+         {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
+          QuantSpec{8, Scheme::Symmetric}}) {
+      const QParams iq = choose_qparams(calib, act);
+      for (const QuantSpec& wspec :
+           {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
+        SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
+        auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
+        // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
+        std::vector<int64_t> bq;
+        const std::vector<float> b = lin.bias.to_vector();
+        for (size_t j = 0; j < b.size(); ++j) {
+          const double v =
+              static_cast<double>(b[j]) / (static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j]);
+          bq.push_back(static_cast<int64_t>(std::nearbyint(v)));
+          EXPECT_EQ(q->bias_int32()[j], bq.back()) << "channel " << j;
+        }
+        const Tensor y = (*q)(x);
+        if (in == 128 && wspec.bits == 8 && !act.signed_range() && cpu_packs()) {
+          EXPECT_TRUE(q->weight_packed());
+        }
+        const QTensor qx = QTensor::quantize(x, iq);
+        expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
       }
-      const Tensor y = (*q)(x);
-      const QTensor qx = QTensor::quantize(x, iq);
-      expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
     }
   }
 }
