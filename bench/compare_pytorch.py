@@ -453,11 +453,12 @@ def targets(tinyml, torch_results, full_epoch, rounding=None):
         ("dynamic int8 Linear 256×1024→1024 / PyTorch's time ≤ 0.75",
          ratio("linear_256x1024x1024_dynamic_int8"), 0.75, False),
         ("training epoch / PyTorch's time ≤ 0.55", ratio("mlp_train_epoch"), 0.55, False),
-        ("tinyml fp32 Linear / dynamic int8 Linear ≥ 3 (same run)", best(tinyml, "linear_dynamic_int8_speedup"),
-         3.0, True),
+        ("tinyml fp32 Linear / dynamic int8 Linear ≥ 3 (same run)",
+         best(tinyml, "linear_dynamic_int8_speedup"), 3.0, True),
         ("batch-1 dynamic int8 Linear / PyTorch's time ≤ 1", ratio("linear_b1_dynamic_int8"), 1.0, False),
         ("batch-1 fp32 Linear / PyTorch's time ≤ 1", ratio("linear_b1_fp32"), 1.0, False),
-        ("dynamic int8 MLP, 1000 images / PyTorch's time ≤ 1", ratio("mlp_infer_1000_dynamic_int8"), 1.0, False),
+        ("dynamic int8 MLP, 1000 images / PyTorch's time ≤ 1",
+         ratio("mlp_infer_1000_dynamic_int8"), 1.0, False),
         # with --limit the epoch figure is part of an epoch
         ("training epoch ≤ 0.49 s (PyTorch's figure on an idle machine)",
          best(tinyml, "mlp_train_epoch") if full_epoch else None, 0.49, False),
@@ -468,7 +469,8 @@ def targets(tinyml, torch_results, full_epoch, rounding=None):
         if value is None:
             continue
         met = value >= limit if higher else value <= limit
-        checks.append({"target": text, "value": value, "limit": limit, "higher_is_better": higher, "met": met})
+        checks.append({"target": text, "value": value, "limit": limit, "higher_is_better": higher,
+                       "met": met})
     return checks
 
 
