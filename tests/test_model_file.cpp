@@ -175,6 +175,25 @@ TEST_F(ModelFile, QuantizedModelsRoundTripBitForBit) {
   }
 }
 
+// A dynamic int8 layer that has run holds its weight only in the int8 GEMM's packed layout
+// (256 and 128 fill its blocks); saving unpacks it, and the file loads into the same layer.
+TEST_F(ModelFile, PackedWeightsSaveAsTheirPlainBytes) {
+  Generator gen(4);
+  auto model = mlp({256, 128, 64}, gen);
+  quantize_model(*model, QuantConfig{});
+  const Tensor x = Tensor::randn({5, 256}, gen);
+  const Tensor y = run(*model, x);  // the first forward packs
+  auto first = model->at<QuantizedLinear>(0);
+  if (!first->weight_packed()) GTEST_SKIP() << "no exact packed int8 product on this CPU";
+  const QTensor plain = first->unpacked_weight();
+  io::save_model(*model, path("packed.safetensors"));
+  EXPECT_EQ(first->memory_usage().cache_bytes, 128u * 4u);  // saving kept no unpacked copy
+  auto loaded = io::load_model(path("packed.safetensors"));
+  EXPECT_TRUE(tinyml::equal(run(*loaded, x), y));
+  EXPECT_EQ(loaded->at<QuantizedLinear>(0)->unpacked_weight().values(), plain.values());
+  EXPECT_EQ(loaded->at<QuantizedLinear>(0)->weight_qparams().scale, plain.qparams().scale);
+}
+
 TEST_F(ModelFile, QuantizedFilesOfTheReferenceMlpAreSmall) {
   Generator gen(3);
   auto fp32 = mlp({784, 256, 128, 10}, gen);

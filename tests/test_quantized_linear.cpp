@@ -8,11 +8,13 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
+#include "tinyml/kernels/qgemm_packed.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/quant/qparams.hpp"
@@ -29,6 +31,11 @@ using tinyml::nn::Linear;
 using namespace tinyml::quant;
 
 constexpr double kFloatEps = 0x1p-24;  // unit roundoff of float32
+// Whether this CPU has the exact packed int8 product (a 64×64 weight fills one block).
+bool cpu_packs() {
+  const std::vector<int8_t> ones(64 * 64, 1);
+  return tinyml::kernels::PackedWeightS8::pack(64, 64, ones.data()) != nullptr;
+}
 
 QuantSpec int8_sym_pc() { return QuantSpec::int8_symmetric_per_channel(0); }
 QuantSpec int8_affine_signed_pc() { return {8, Scheme::Affine, Granularity::PerChannel, 0, true}; }
@@ -127,22 +134,31 @@ TEST(QuantizedLinear, ModeNamesRoundTrip) {
   EXPECT_THROW(parse_quant_mode("int8"), Error);
 }
 
+// Layer sizes for the integer-path tests: odd ones that keep the plain weight, and ones that fill
+// oneDNN's blocks, so that 8-bit weights run the packed product (on a CPU that has it).
+constexpr std::pair<int64_t, int64_t> kPlainAndPackedSizes[] = {{37, 19}, {128, 64}};
+
 TEST(QuantizedLinear, DynamicEqualsIntegerReference) {
   Generator gen(1);
-  Linear lin(37, 19, true, gen);
-  const Tensor x = make_input(11, 37, gen);
   NoGradGuard no_grad;
-  // 8-bit weights, and packed 4- and 3-bit ones (widened for the same GEMM), symmetric and affine.
-  for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric},
-                                int4_sym_pc(), int4_affine_signed_pc(), QuantSpec{3, Scheme::Symmetric}}) {
-    SCOPED_TRACE(spec.to_string());
-    auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
-    EXPECT_EQ(is_packed(q->weight().dtype()), spec.bits <= 4);
-    const Tensor y = (*q)(x);
-    ASSERT_EQ(y.shape(), (tinyml::Shape{11, 19}));
-    // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
-    const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
-    expect_matches_reference(y, integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+  for (const auto& [in, out] : kPlainAndPackedSizes) {
+    Linear lin(in, out, true, gen);
+    const Tensor x = make_input(11, in, gen);
+    // 8-bit weights, and packed 4- and 3-bit ones (widened for the same GEMM), symmetric and affine.
+    for (const QuantSpec& spec : {int8_sym_pc(), int8_affine_signed_pc(), QuantSpec{8, Scheme::Symmetric},
+                                  int4_sym_pc(), int4_affine_signed_pc(), QuantSpec{3, Scheme::Symmetric}}) {
+      SCOPED_TRACE(spec.to_string() + " in " + std::to_string(in));
+      auto q = QuantizedLinear::from_float(lin, spec, QuantMode::Dynamic);
+      EXPECT_EQ(is_packed(q->weight().dtype()), spec.bits <= 4);
+      const Tensor y = (*q)(x);
+      ASSERT_EQ(y.shape(), (tinyml::Shape{11, out}));
+      if (in == 128 && spec.bits == 8 && cpu_packs()) {
+        EXPECT_TRUE(q->weight_packed());
+      }
+      // Dynamic mode: uint8 affine qparams from this batch's min/max, as choose_qparams gives them.
+      const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
+      expect_matches_reference(y, integer_reference(qx, q->weight(), {}, lin.bias.to_vector(), false));
+    }
   }
 }
 
@@ -166,31 +182,36 @@ TEST(QuantizedLinear, DynamicInputQuantizationMatchesPyTorchAtTies) {
 
 TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
   Generator gen(2);
-  Linear lin(45, 23, true, gen);
-  const Tensor calib = make_input(16, 45, gen);
-  // A different batch than the calibration one, so some values fall outside the range and clip.
-  const Tensor x = Tensor::randn({9, 45}, gen) * 1.5f;
   NoGradGuard no_grad;
-  for (const QuantSpec& act :
-       {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
-        QuantSpec{8, Scheme::Symmetric}}) {
-    const QParams iq = choose_qparams(calib, act);
-    for (const QuantSpec& wspec :
-         {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
-      SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
-      auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
-      // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
-      std::vector<int64_t> bq;
-      const std::vector<float> b = lin.bias.to_vector();
-      for (size_t j = 0; j < b.size(); ++j) {
-        const double v =
-            static_cast<double>(b[j]) / (static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j]);
-        bq.push_back(static_cast<int64_t>(std::nearbyint(v)));
-        EXPECT_EQ(q->bias_int32()[j], bq.back()) << "channel " << j;
+  for (const auto& [in, out] : kPlainAndPackedSizes) {
+    Linear lin(in, out, true, gen);
+    const Tensor calib = make_input(16, in, gen);
+    // A different batch than the calibration one, so some values fall outside the range and clip.
+    const Tensor x = Tensor::randn({9, in}, gen) * 1.5f;
+    for (const QuantSpec& act :
+         {QuantSpec::int8_affine(), QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true},
+          QuantSpec{8, Scheme::Symmetric}}) {
+      const QParams iq = choose_qparams(calib, act);
+      for (const QuantSpec& wspec :
+           {int8_sym_pc(), int8_affine_signed_pc(), int4_sym_pc(), int4_affine_signed_pc()}) {
+        SCOPED_TRACE(act.to_string() + ", weight " + wspec.to_string());
+        auto q = QuantizedLinear::from_float(lin, wspec, QuantMode::Static, iq);
+        // The int32 bias, computed here independently: round_half_even(b / (s_x·s_w[j])).
+        std::vector<int64_t> bq;
+        const std::vector<float> b = lin.bias.to_vector();
+        for (size_t j = 0; j < b.size(); ++j) {
+          const double v =
+              static_cast<double>(b[j]) / (static_cast<double>(iq.scale[0]) * q->weight().qparams().scale[j]);
+          bq.push_back(static_cast<int64_t>(std::nearbyint(v)));
+          EXPECT_EQ(q->bias_int32()[j], bq.back()) << "channel " << j;
+        }
+        const Tensor y = (*q)(x);
+        if (in == 128 && wspec.bits == 8 && !act.signed_range() && cpu_packs()) {
+          EXPECT_TRUE(q->weight_packed());
+        }
+        const QTensor qx = QTensor::quantize(x, iq);
+        expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
       }
-      const Tensor y = (*q)(x);
-      const QTensor qx = QTensor::quantize(x, iq);
-      expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
     }
   }
 }
@@ -336,23 +357,28 @@ TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
   {
     auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
     const MemoryUsage m = q->memory_usage();
-    EXPECT_EQ(m.weight_bytes, q->weight().storage_bytes());
-    EXPECT_EQ(m.weight_bytes, 6400u);
-    EXPECT_EQ(m.qparams_bytes, q->weight().nbytes() - q->weight().storage_bytes());
+    // The packed layout pads K = 100 to whole blocks: 104 · 64 bytes on a VNNI CPU.
+    const size_t w_bytes = q->weight_packed() ? m.weight_bytes : 6400u;
+    EXPECT_EQ(m.weight_bytes, w_bytes);
+    EXPECT_GE(w_bytes, 6400u);
+    EXPECT_LE(w_bytes, 6400u + 800u);
+    EXPECT_EQ(m.qparams_bytes,
+              q->weight_qparams().scale.size() * 4u + q->weight_qparams().zero_point.size() * 4u);
     EXPECT_EQ(m.qparams_bytes, 64u * 8u);  // a float scale and an int32 zero point per channel
     EXPECT_EQ(m.bias_bytes, q->bias().impl()->storage->nbytes());
     EXPECT_EQ(m.bias_bytes, 64u * 4u);
     EXPECT_EQ(m.cache_bytes, q->weight_colsum().size() * sizeof(int32_t));
     EXPECT_EQ(m.cache_bytes, 64u * 4u);
-    EXPECT_EQ(m.total(), 6400u + 512u + 256u + 256u);
+    EXPECT_EQ(m.total(), w_bytes + 512u + 256u + 256u);
     EXPECT_EQ(m.fp32_bytes, fp32);
   }
   {
     auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, iq);
     const MemoryUsage m = q->memory_usage();
+    const size_t w_bytes = q->weight_packed() ? m.weight_bytes : 6400u;
     EXPECT_EQ(m.bias_bytes, q->bias_int32().size() * sizeof(int32_t));  // no fp32 bias is kept
     EXPECT_EQ(m.qparams_bytes, 64u * 8u + 8u);  // plus the input's scale and zero point
-    EXPECT_EQ(m.total(), 6400u + 520u + 256u + 256u);
+    EXPECT_EQ(m.total(), w_bytes + 520u + 256u + 256u);
   }
   {
     auto q = QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::WeightOnly);
@@ -361,6 +387,44 @@ TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
     EXPECT_EQ(m.weight_bytes, 64u * 50u);  // two values per byte
     EXPECT_EQ(m.cache_bytes, 0u);          // the readable path keeps no sums
     EXPECT_EQ(m.total(), 3200u + 512u + 256u);
+  }
+}
+
+// Dynamic and Static layers with 8-bit weights keep only the int8 GEMM's packed layout once they
+// have run (on a CPU with exact packed kernels): weight() unpacks it on demand and holds the copy
+// until the next forward, and every way of reading the weight gives back the quantized values.
+TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
+  Generator gen(12);
+  Linear lin(256, 128, true, gen);  // 256 and 128 fill oneDNN's blocks of 64: no padding
+  const QTensor expected = QTensor::quantize(lin.weight.detach(), int8_sym_pc());
+  auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Dynamic);
+  NoGradGuard no_grad;
+  const Tensor x = make_input(5, 256, gen);
+  const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
+  const Reference ref = integer_reference(qx, expected, {}, lin.bias.to_vector(), false);
+  EXPECT_FALSE(q->weight_packed());  // packed by the first forward, not before
+  expect_matches_reference((*q)(x), ref);
+  if (!q->weight_packed()) GTEST_SKIP() << "no exact packed int8 product on this CPU";
+  const size_t sums = 128u * 4u;
+  EXPECT_EQ(q->memory_usage().weight_bytes, 256u * 128u);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // no plain copy held
+  const QTensor by_value = q->unpacked_weight();
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // unpacked_weight() keeps nothing
+  EXPECT_EQ(by_value.values(), expected.values());
+  EXPECT_EQ(by_value.qparams().scale, expected.qparams().scale);
+  EXPECT_EQ(q->weight().values(), expected.values());
+  EXPECT_EQ(q->weight_qparams().scale, expected.qparams().scale);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums + 256u * 128u);  // weight() holds its copy...
+  expect_matches_reference((*q)(x), ref);
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // ...until the next forward
+  // Layers that would grow past 1/8 by padding, signed static inputs and 4-bit weights stay plain.
+  Linear narrow(256, 10, true, gen);
+  const QParams signed_in = choose_qparams(x, QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true});
+  for (auto& other : {QuantizedLinear::from_float(narrow, int8_sym_pc(), QuantMode::Dynamic),
+                      QuantizedLinear::from_float(lin, int8_sym_pc(), QuantMode::Static, signed_in),
+                      QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::Dynamic)}) {
+    (*other)(x);
+    EXPECT_FALSE(other->weight_packed()) << other->extra_repr();
   }
 }
 

@@ -45,7 +45,7 @@ struct Writer {
 
   std::string storage(const nn::Module& m) const {
     if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&m)) {
-      const quant::QuantSpec& s = q->weight().qparams().spec;
+      const quant::QuantSpec& s = q->weight_qparams().spec;
       return fmt::format("int{} {} {}, {}\\n{} bytes (fp32: {})", s.bits,
                          s.scheme == quant::Scheme::Symmetric ? "symmetric" : "affine",
                          s.granularity == quant::Granularity::PerChannel ? "per-channel" : "per-tensor",

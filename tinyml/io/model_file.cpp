@@ -92,7 +92,7 @@ struct Writer {
       records.push_back(f32_record(prefix + "weight", lin->weight.detach()));
       if (lin->has_bias()) records.push_back(f32_record(prefix + "bias", lin->bias.detach()));
     } else if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&m)) {
-      const quant::QTensor& w = q->weight();
+      const quant::QTensor w = q->unpacked_weight();
       e["in"] = q->in_features();
       e["out"] = q->out_features();
       e["bias"] = q->has_bias();

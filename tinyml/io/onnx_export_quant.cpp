@@ -51,7 +51,7 @@ onnx::NodeProto* dequantize(GraphBuilder& g, const std::vector<std::string>& in,
 
 std::string weight_only(GraphBuilder& g, const std::string& x, const quant::QuantizedLinear& l,
                         OnnxLinearOp op, const std::string& stem) {
-  const WeightInit w = weight_init(g, l.weight(), op, stem);
+  const WeightInit w = weight_init(g, l.unpacked_weight(), op, stem);
   const std::string wf = dequantize(g, {w.q, w.scale, w.zero_point}, w.axis, stem + ".weight")->output(0);
   const std::string b =
       l.has_bias() ? g.floats(stem + ".bias", {l.out_features()}, l.bias().detach().to_vector()) : "";
@@ -63,7 +63,7 @@ std::string weight_only(GraphBuilder& g, const std::string& x, const quant::Quan
 // dynamic mode), MatMulInteger with both zero points, then float: acc · (s_x · s_w) + b.
 std::string dynamic(GraphBuilder& g, const std::string& x, const quant::QuantizedLinear& l,
                     const std::string& stem) {
-  const WeightInit w = weight_init(g, l.weight(), OnnxLinearOp::MatMul, stem);
+  const WeightInit w = weight_init(g, l.unpacked_weight(), OnnxLinearOp::MatMul, stem);
   onnx::NodeProto* dq =
       g.node("DynamicQuantizeLinear", {x}, {stem + ".x_q", stem + ".x_scale", stem + ".x_zp"});
   const std::string xq = dq->output(0), xs = dq->output(1), xz = dq->output(2);
@@ -91,11 +91,11 @@ std::string static_qdq(GraphBuilder& g, const std::string& x, const quant::Quant
   const std::string xz = g.bytes8(stem + ".input_zero_point", {}, iq.zero_point, x_signed);
   const std::string xq = g.op("QuantizeLinear", {x, xs, xz}, stem + ".input_q");
   const std::string xf = dequantize(g, {xq, xs, xz}, -1, stem + ".input_dq")->output(0);
-  const WeightInit w = weight_init(g, l.weight(), op, stem);
+  const WeightInit w = weight_init(g, l.unpacked_weight(), op, stem);
   const std::string wf = dequantize(g, {w.q, w.scale, w.zero_point}, w.axis, stem + ".weight")->output(0);
   std::string b;
   if (l.has_bias()) {
-    const std::vector<float>& sw = l.weight().qparams().scale;
+    const std::vector<float>& sw = l.weight_qparams().scale;
     const int64_t out = l.out_features();
     std::vector<float> bs(static_cast<size_t>(out));
     for (size_t j = 0; j < bs.size(); ++j) bs[j] = iq.scale[0] * sw[sw.size() == 1 ? 0 : j];  // as tinyml

@@ -38,7 +38,7 @@ void storage_of(const nn::Module& m, LayerProfile& l) {
   if (const auto* q = dynamic_cast<const QuantizedLinear*>(&m)) {
     l.parameters = q->out_features() * q->in_features() + (q->has_bias() ? q->out_features() : 0);
     l.bytes = q->memory_usage().total();
-    l.bits = q->weight().qparams().spec.bits;
+    l.bits = q->weight_qparams().spec.bits;
   } else {
     for (const Tensor& p : m.parameters()) l.parameters += p.numel();
     l.bytes = static_cast<size_t>(l.parameters) * sizeof(float);

@@ -200,6 +200,8 @@ QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mod
                "{}: the weight must be a non-empty 2-D (out, in) QTensor, got shape {}", fn,
                shape_str(weight_.shape()));
   const int64_t out = weight_.size(0), in = weight_.size(1);
+  in_ = in;
+  out_ = out;
   const QuantSpec& ws = weight_.spec();
   if (bias_.defined())
     TINYML_CHECK(bias_.dim() == 1 && bias_.size(0) == out,
@@ -251,6 +253,18 @@ QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mod
   }
 }
 
+// Dynamic inputs are uint8, and so are static ones unless calibrated to a signed spec; only the
+// uint8 product has a packed form here. Packed 2..4-bit weights keep their 4-bit storage.
+void QuantizedLinear::pack_weight() {
+  const bool uint8_inputs =
+      mode_ == QuantMode::Dynamic || (mode_ == QuantMode::Static && !input_qparams_->spec.signed_range());
+  if (!uint8_inputs || is_packed(weight_.dtype())) return;
+  packed_ = kernels::PackedWeightS8::pack(out_, in_, reinterpret_cast<const int8_t*>(weight_.raw()));
+  if (!packed_) return;
+  packed_qparams_ = weight_.qparams();
+  weight_ = QTensor();  // the packed layout is now the only copy
+}
+
 std::shared_ptr<QuantizedLinear> QuantizedLinear::from_float(const nn::Linear& linear,
                                                              const QuantSpec& weight_spec, QuantMode mode,
                                                              std::optional<QParams> input_qparams,
@@ -293,8 +307,15 @@ Tensor QuantizedLinear::forward(const Tensor& input) {
   const int64_t in = in_features(), out = out_features();
   TINYML_CHECK(input.dim() >= 1 && input.size(-1) == in,
                "{}: expected input of shape (..., {}) for weight of shape {}, got input of shape {}", fn, in,
-               shape_str(weight_.shape()), shape_str(input.shape()));
+               shape_str(Shape{out, in}), shape_str(input.shape()));
   NoGradGuard no_grad;
+  if (integer_mode(mode_)) {
+    // The first forward packs the weight; every forward drops the copy weight() unpacked.
+    const std::lock_guard<std::mutex> lock(weight_mutex_);
+    if (!pack_tried_) pack_weight();
+    pack_tried_ = true;
+    unpacked_.reset();
+  }
   Shape out_shape(input.shape().begin(), input.shape().end() - 1);
   out_shape.push_back(out);
   const Tensor x2 = input.reshape({input.numel() / in, in});
@@ -337,8 +358,8 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
   auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
   auto acc = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N));
   std::unique_ptr<uint8_t[]> w_scratch;  // a packed weight widened to bytes, for this call only
-  const int8_t* w = int8_weight(weight_, w_scratch);
-  const std::vector<int32_t>& z_w = weight_.qparams().zero_point;
+  const int8_t* w = packed_ ? nullptr : int8_weight(weight_, w_scratch);
+  const std::vector<int32_t>& z_w = weight_qparams().zero_point;
   // The input's row sums are needed only when a weight zero point is nonzero (symmetric weights
   // have none).
   const bool w_zero_points = std::any_of(z_w.begin(), z_w.end(), [](int32_t z) { return z != 0; });
@@ -348,7 +369,10 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
     ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qx.get());
     TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
                  shape_str(x2.shape()));
-    kernels::qgemm_u8s8(M, N, K, qx.get(), K, w, K, /*trans_b=*/true, acc.get(), N);
+    if (packed_)
+      packed_->multiply_u8(M, qx.get(), acc.get());
+    else
+      kernels::qgemm_u8s8(M, N, K, qx.get(), K, w, K, /*trans_b=*/true, acc.get(), N);
     if (w_zero_points) kernels::row_sums_u8(M, K, qx.get(), K, rowsum.data());
   } else {
     auto* qs = reinterpret_cast<int8_t*>(qx.get());
@@ -366,7 +390,7 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
   // int32); the column terms z_x·(K·z_w[j] − colsum_w[j]) are computed once per call. Then scale
   // each column by s_x·s_w[j], add the bias and clamp for a fused ReLU. Folding the correction in
   // saves a separate read and write of the whole accumulator.
-  const std::vector<float>& s_w = weight_.qparams().scale;
+  const std::vector<float>& s_w = weight_qparams().scale;
   std::vector<float> col_scale(static_cast<size_t>(N));
   std::vector<uint32_t> col_term(static_cast<size_t>(N)), zw(static_cast<size_t>(N));
   const auto zxu = static_cast<uint32_t>(z_x);
@@ -419,10 +443,28 @@ Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
 
 // ---- inspection ----
 
+const QParams& QuantizedLinear::weight_qparams() const {
+  return packed_ ? packed_qparams_ : weight_.qparams();
+}
+
+QTensor QuantizedLinear::unpacked_weight() const {
+  if (!packed_) return weight_;
+  std::vector<uint8_t> bytes(static_cast<size_t>(out_ * in_));
+  packed_->unpack(reinterpret_cast<int8_t*>(bytes.data()));
+  return QTensor::from_raw(std::move(bytes), Shape{out_, in_}, packed_qparams_);
+}
+
+const QTensor& QuantizedLinear::weight() const {
+  if (!packed_) return weight_;
+  const std::lock_guard<std::mutex> lock(weight_mutex_);
+  if (!unpacked_) unpacked_ = unpacked_weight();
+  return *unpacked_;
+}
+
 Tensor QuantizedLinear::bias() const {
   if (mode_ != QuantMode::Static || bias_int32_.empty()) return bias_;
   const float s_x = input_qparams_->scale[0];
-  const std::vector<float>& s_w = weight_.qparams().scale;
+  const std::vector<float>& s_w = weight_qparams().scale;
   std::vector<float> b(bias_int32_.size());
   for (size_t j = 0; j < b.size(); ++j)
     b[j] = static_cast<float>(static_cast<double>(bias_int32_[j]) * static_cast<double>(s_x) *
@@ -433,14 +475,19 @@ Tensor QuantizedLinear::bias() const {
 MemoryUsage QuantizedLinear::memory_usage() const {
   // BEGIN SOLUTION 08: QuantizedLinear::memory_usage: the bytes really held (storage, qparams, bias, cache)
   MemoryUsage m;
-  m.weight_bytes = weight_.storage_bytes();
-  m.qparams_bytes = weight_.nbytes() - weight_.storage_bytes();
+  const QParams& wq = weight_qparams();
+  m.weight_bytes = packed_ ? packed_->bytes() : weight_.storage_bytes();
+  m.qparams_bytes = wq.scale.size() * sizeof(float) + wq.zero_point.size() * sizeof(int32_t);
   if (input_qparams_.has_value())
     m.qparams_bytes +=
         input_qparams_->scale.size() * sizeof(float) + input_qparams_->zero_point.size() * sizeof(int32_t);
   m.bias_bytes =
       bias_int32_.size() * sizeof(int32_t) + (bias_.defined() ? bias_.impl()->storage->nbytes() : 0);
   m.cache_bytes = w_colsum_.size() * sizeof(int32_t);
+  {
+    const std::lock_guard<std::mutex> lock(weight_mutex_);
+    if (unpacked_) m.cache_bytes += unpacked_->storage_bytes();
+  }
   const auto out = static_cast<size_t>(out_features()), in = static_cast<size_t>(in_features());
   m.fp32_bytes = (out * in + (has_bias() ? out : 0)) * sizeof(float);
   return m;
@@ -450,7 +497,7 @@ MemoryUsage QuantizedLinear::memory_usage() const {
 std::string QuantizedLinear::extra_repr() const {
   std::string s = fmt::format("in_features={}, out_features={}, bias={}, mode={}, weight={}", in_features(),
                               out_features(), has_bias() ? "True" : "False", to_string(mode_),
-                              weight_.spec().to_string());
+                              weight_qparams().spec.to_string());
   if (input_qparams_.has_value())
     s += fmt::format(", input={} (scale={:.6g}, zero_point={})", input_qparams_->spec.to_string(),
                      input_qparams_->scale[0], input_qparams_->zero_point[0]);

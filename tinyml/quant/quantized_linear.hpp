@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tinyml/kernels/qgemm_packed.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/module.hpp"
 #include "tinyml/quant/qparams.hpp"
@@ -26,10 +28,10 @@ QuantMode parse_quant_mode(const std::string& s);  // the inverse; anything else
 
 // Bytes a layer really holds, and the fp32 bytes of the Linear it replaced.
 struct MemoryUsage {
-  size_t weight_bytes = 0;   // integer storage of the weight (packed for ≤ 4 bits)
+  size_t weight_bytes = 0;   // integer storage of the weight (4-bit packed, or the int8 GEMM's layout)
   size_t bias_bytes = 0;     // int32 bias (static) or fp32 bias
   size_t qparams_bytes = 0;  // scales and zero points (weight, and input for static)
-  size_t cache_bytes = 0;    // precomputed weight channel sums used by the integer path
+  size_t cache_bytes = 0;    // weight channel sums of the integer path; an unpacked weight() while held
   size_t total() const { return weight_bytes + bias_bytes + qparams_bytes + cache_bytes; }
   size_t fp32_bytes = 0;  // (out·in + out)·4 of the original Linear
 };
@@ -71,11 +73,20 @@ class QuantizedLinear : public nn::Module {
                   bool fuse_relu, std::vector<int32_t> bias_int32);
 
   MemoryUsage memory_usage() const;
-  int64_t in_features() const { return weight_.size(1); }
-  int64_t out_features() const { return weight_.size(0); }
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
   QuantMode mode() const { return mode_; }
   bool fused_relu() const { return fuse_relu_; }
-  const QTensor& weight() const { return weight_; }
+  // The integer weight (out, in). The first forward() of a Dynamic or Static layer with 5..8-bit
+  // weights and uint8 inputs packs the weight into the int8 GEMM's layout and drops the plain copy
+  // (weight_packed(); not on CPUs without exact packed kernels, nor when padding would add more
+  // than 1/8). weight() then unpacks it on demand and holds that copy until the next forward():
+  // a reference from weight() is valid until then, and weight() must not run concurrently with
+  // forward(). Code that keeps nothing uses unpacked_weight() or weight_qparams().
+  const QTensor& weight() const;
+  QTensor unpacked_weight() const;        // the weight by value, in QTensor's layout
+  const QParams& weight_qparams() const;  // weight().qparams() without unpacking
+  bool weight_packed() const { return packed_ != nullptr; }
   bool has_bias() const { return bias_.defined() || !bias_int32_.empty(); }
   // The fp32 bias as given; in Static mode, which holds only the int32 bias, that bias
   // dequantized (b_q · s_x · s_w[j]). Undefined if there is none.
@@ -86,8 +97,19 @@ class QuantizedLinear : public nn::Module {
 
  private:
   Tensor forward_integer(const Tensor& x2);  // Dynamic and Static on (M, in)
+  void pack_weight();                        // sets packed_ when the layer's product has a packed form
 
-  QTensor weight_;
+  int64_t in_ = 0, out_ = 0;
+  QTensor weight_;  // undefined once packed_ holds the weight
+  // The weight in oneDNN's matmul layout (Dynamic and Static with uint8 inputs, 5..8-bit weights,
+  // exact kernels on this CPU), and its qparams; null otherwise. Shared, so copies stay cheap.
+  std::shared_ptr<const kernels::PackedWeightS8> packed_;
+  QParams packed_qparams_;
+  // weight() of a packed layer: unpacked on demand, released by forward(). The mutex also guards
+  // the packing by the first forward.
+  mutable std::mutex weight_mutex_;
+  bool pack_tried_ = false;
+  mutable std::optional<QTensor> unpacked_;
   Tensor bias_;
   QuantMode mode_;
   std::optional<QParams> input_qparams_;
