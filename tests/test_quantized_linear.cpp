@@ -414,9 +414,11 @@ TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
   EXPECT_EQ(by_value.qparams().scale, expected.qparams().scale);
   EXPECT_EQ(q->weight().values(), expected.values());
   EXPECT_EQ(q->weight_qparams().scale, expected.qparams().scale);
-  EXPECT_EQ(q->memory_usage().cache_bytes, sums + 256u * 128u);  // weight() holds its copy...
+  const QTensor& held = q->weight();
+  EXPECT_EQ(q->memory_usage().cache_bytes, sums + 256u * 128u);  // weight() keeps its copy...
   expect_matches_reference((*q)(x), ref);
-  EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // ...until the next forward
+  EXPECT_EQ(&q->weight(), &held);  // ...across forwards: a reference from it stays valid
+  EXPECT_EQ(held.values(), expected.values());
   // Layers that would grow past 1/8 by padding, signed static inputs and 4-bit weights stay plain.
   Linear narrow(256, 10, true, gen);
   const QParams signed_in = choose_qparams(x, QuantSpec{8, Scheme::Affine, Granularity::PerTensor, 0, true});

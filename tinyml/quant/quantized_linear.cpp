@@ -310,11 +310,10 @@ Tensor QuantizedLinear::forward(const Tensor& input) {
                shape_str(Shape{out, in}), shape_str(input.shape()));
   NoGradGuard no_grad;
   if (integer_mode(mode_)) {
-    // The first forward packs the weight; every forward drops the copy weight() unpacked.
+    // The first forward packs the weight (under the lock: concurrent first calls pack it once).
     const std::lock_guard<std::mutex> lock(weight_mutex_);
     if (!pack_tried_) pack_weight();
     pack_tried_ = true;
-    unpacked_.reset();
   }
   Shape out_shape(input.shape().begin(), input.shape().end() - 1);
   out_shape.push_back(out);

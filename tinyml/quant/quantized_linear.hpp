@@ -31,7 +31,7 @@ struct MemoryUsage {
   size_t weight_bytes = 0;   // integer storage of the weight (4-bit packed, or the int8 GEMM's layout)
   size_t bias_bytes = 0;     // int32 bias (static) or fp32 bias
   size_t qparams_bytes = 0;  // scales and zero points (weight, and input for static)
-  size_t cache_bytes = 0;    // weight channel sums of the integer path; an unpacked weight() while held
+  size_t cache_bytes = 0;    // weight channel sums of the integer path; the copy weight() unpacked
   size_t total() const { return weight_bytes + bias_bytes + qparams_bytes + cache_bytes; }
   size_t fp32_bytes = 0;  // (out·in + out)·4 of the original Linear
 };
@@ -80,9 +80,10 @@ class QuantizedLinear : public nn::Module {
   // The integer weight (out, in). The first forward() of a Dynamic or Static layer with 5..8-bit
   // weights and uint8 inputs packs the weight into the int8 GEMM's layout and drops the plain copy
   // (weight_packed(); not on CPUs without exact packed kernels, nor when padding would add more
-  // than 1/8). weight() then unpacks it on demand and holds that copy until the next forward():
-  // a reference from weight() is valid until then, and weight() must not run concurrently with
-  // forward(). Code that keeps nothing uses unpacked_weight() or weight_qparams().
+  // than 1/8). weight() then unpacks it once, on its first call, and keeps that copy for the
+  // layer's life (memory_usage() counts it as cache), so a reference from it stays valid and
+  // weight() may run while other threads call forward(). Code that should not keep a second copy
+  // (saving, reports, export) uses unpacked_weight() or weight_qparams().
   const QTensor& weight() const;
   QTensor unpacked_weight() const;        // the weight by value, in QTensor's layout
   const QParams& weight_qparams() const;  // weight().qparams() without unpacking
@@ -105,8 +106,8 @@ class QuantizedLinear : public nn::Module {
   // exact kernels on this CPU), and its qparams; null otherwise. Shared, so copies stay cheap.
   std::shared_ptr<const kernels::PackedWeightS8> packed_;
   QParams packed_qparams_;
-  // weight() of a packed layer: unpacked on demand, released by forward(). The mutex also guards
-  // the packing by the first forward.
+  // weight() of a packed layer: unpacked on its first call and kept. The mutex also guards the
+  // packing by the first forward.
   mutable std::mutex weight_mutex_;
   bool pack_tried_ = false;
   mutable std::optional<QTensor> unpacked_;
