@@ -28,6 +28,7 @@
 #include "tinyml/nn/sequential.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
+#include "tinyml/train/mlp.hpp"
 
 namespace {
 
@@ -48,18 +49,11 @@ class ModelFile : public tinyml_test::TempDirTest {
   std::string saved_static_mlp(uint64_t seed) const;
 };
 
-std::shared_ptr<Sequential> mlp(const std::vector<int64_t>& sizes, Generator& gen) {
-  auto m = std::make_shared<Sequential>();
-  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
-    m->push_back(std::make_shared<Linear>(sizes[i], sizes[i + 1], true, gen));
-    if (i + 2 < sizes.size()) m->push_back(std::make_shared<ReLU>());
-  }
-  return m;
-}
+using tinyml::train::make_mlp;
 
 std::string ModelFile::saved_static_mlp(uint64_t seed) const {
   Generator gen(seed);
-  auto model = mlp({6, 5, 3}, gen);
+  auto model = make_mlp({6, 5, 3}, gen);
   QuantConfig c;
   c.mode = QuantMode::Static;
   quantize_model(*model, c, {Tensor::randn({16, 6}, gen)});
@@ -147,7 +141,7 @@ TEST_F(ModelFile, QuantizedModelsRoundTripBitForBit) {
   }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    auto model = mlp({20, 15, 9, 4}, gen);  // odd widths: int4 rows end in a half-used byte
+    auto model = make_mlp({20, 15, 9, 4}, gen);  // odd widths: int4 rows end in a half-used byte
     quantize_model(*model, c.config, calib);
     io::save_model(*model, path("q.safetensors"));
     auto loaded = io::load_model(path("q.safetensors"));
@@ -179,7 +173,7 @@ TEST_F(ModelFile, QuantizedModelsRoundTripBitForBit) {
 // (256 and 128 fill its blocks); saving unpacks it, and the file loads into the same layer.
 TEST_F(ModelFile, PackedWeightsSaveAsTheirPlainBytes) {
   Generator gen(4);
-  auto model = mlp({256, 128, 64}, gen);
+  auto model = make_mlp({256, 128, 64}, gen);
   quantize_model(*model, QuantConfig{});
   const Tensor x = Tensor::randn({5, 256}, gen);
   const Tensor y = run(*model, x);  // the first forward packs
@@ -196,18 +190,18 @@ TEST_F(ModelFile, PackedWeightsSaveAsTheirPlainBytes) {
 
 TEST_F(ModelFile, QuantizedFilesOfTheReferenceMlpAreSmall) {
   Generator gen(3);
-  auto fp32 = mlp({784, 256, 128, 10}, gen);
+  auto fp32 = make_mlp({784, 256, 128, 10}, gen);
   io::save_model(*fp32, path("fp32.safetensors"));
   const auto fp32_size = static_cast<double>(fs::file_size(path("fp32.safetensors")));
   {
-    auto m = mlp({784, 256, 128, 10}, gen);
+    auto m = make_mlp({784, 256, 128, 10}, gen);
     quantize_model(*m, QuantConfig{});
     io::save_model(*m, path("int8.safetensors"));
     // 234 752 weight bytes + 394 fp32 biases + the qparams in the header: about 0.26 of 940 KB.
     EXPECT_LE(static_cast<double>(fs::file_size(path("int8.safetensors"))), 0.27 * fp32_size);
   }
   {
-    auto m = mlp({784, 256, 128, 10}, gen);
+    auto m = make_mlp({784, 256, 128, 10}, gen);
     QuantConfig c;
     c.mode = QuantMode::WeightOnly;
     c.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
@@ -314,14 +308,14 @@ TEST_F(ModelFile, SavingRefusesWhatItCannotRepresent) {
       std::make_shared<Sequential>(std::make_shared<Linear>(2, 2, true, gen), std::make_shared<Custom>());
   EXPECT_THROW(io::save_model(*model, path("c.safetensors")), Error);
   EXPECT_FALSE(fs::exists(path("c.safetensors")));
-  auto ok = mlp({2, 2}, gen);
+  auto ok = make_mlp({2, 2}, gen);
   EXPECT_THROW(io::save_model(*ok, path("r.safetensors"), {{io::kModulesKey, "[]"}}), Error);
   EXPECT_THROW(io::save_model(*ok, path("r.safetensors"), {{"format", "other"}}), Error);
   // A state-dict file has no structure to rebuild.
   io::save(*ok, path("sd.safetensors"));
   EXPECT_THROW(io::load_model(path("sd.safetensors")), Error);
   // A state_dict holds no QuantizedLinear integers: io::save refuses rather than drop them.
-  auto q = mlp({4, 3, 2}, gen);
+  auto q = make_mlp({4, 3, 2}, gen);
   quantize_model(*q, QuantConfig{});
   EXPECT_THAT([&] { io::save(*q, path("q.safetensors")); },
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("use io::save_model")));
@@ -332,7 +326,7 @@ TEST_F(ModelFile, SavingRefusesWhatItCannotRepresent) {
 // undefined behaviour before its fix.
 TEST_F(ModelFile, FromBytesReadsWhatLoadModelReads) {
   Generator gen(6);
-  auto model = mlp({4, 3, 2}, gen);
+  auto model = make_mlp({4, 3, 2}, gen);
   quantize_model(*model, QuantConfig{});
   io::save_model(*model, path("m.safetensors"));
   std::ifstream in(path("m.safetensors"), std::ios::binary);
@@ -345,7 +339,7 @@ TEST_F(ModelFile, FromBytesReadsWhatLoadModelReads) {
   const std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
   EXPECT_THAT([&] { io::load_model_bytes(cut); },
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("read_safetensors_bytes")));
-  auto plain = mlp({2, 2}, gen);
+  auto plain = make_mlp({2, 2}, gen);
   io::save(*plain, path("sd.safetensors"));
   std::ifstream sd_in(path("sd.safetensors"), std::ios::binary);
   const std::vector<uint8_t> sd(std::istreambuf_iterator<char>(sd_in), {});
@@ -356,7 +350,7 @@ TEST_F(ModelFile, FromBytesReadsWhatLoadModelReads) {
 TEST_F(ModelFile, DeeplyNestedModuleListIsRefusedNotAStackOverflow) {
   Generator gen(7);
   const std::string file = path("m.safetensors");
-  io::save_model(*mlp({3, 2}, gen), file);
+  io::save_model(*make_mlp({3, 2}, gen), file);
   // 100 000 nested arrays: printing them in the error message (json::dump recurses per level)
   // overflowed the stack. Nesting is now limited to 64 levels while parsing.
   const auto nested = [](size_t depth) {
@@ -376,7 +370,7 @@ TEST_F(ModelFile, DeeplyNestedModuleListIsRefusedNotAStackOverflow) {
 TEST_F(ModelFile, HugeModuleTreesAreBoundedAndLinear) {
   Generator gen(7);
   const std::string file = path("m.safetensors");
-  io::save_model(*mlp({3, 2}, gen), file);
+  io::save_model(*make_mlp({3, 2}, gen), file);
   const auto identities = [](size_t n) {
     return [n](io::SafetensorsFile& f) {
       json m = json::parse(f.metadata.at(io::kModulesKey));
@@ -425,7 +419,7 @@ TEST_F(ModelFile, HugeZeroPointsAreRefusedQuotingTheFile) {
 // negative shape. The expected shape is now computed without overflow and the file refused.
 TEST_F(ModelFile, PackedLayerWithAHugeInputSizeIsRefused) {
   Generator gen(10);
-  auto model = mlp({4, 3}, gen);
+  auto model = make_mlp({4, 3}, gen);
   QuantConfig config;
   config.mode = tinyml::quant::QuantMode::WeightOnly;
   config.weight_spec.bits = 4;

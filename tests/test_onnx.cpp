@@ -45,7 +45,7 @@ std::shared_ptr<Sequential> float_mlp(Generator& gen) {
   return m;
 }
 
-Tensor run(Module& m, const Tensor& x) {
+Tensor infer(Module& m, const Tensor& x) {
   NoGradGuard no_grad;
   return m(x);
 }
@@ -86,7 +86,7 @@ TEST(OnnxExport, FloatGemmAndMatMulRoundTripThroughImport) {
     EXPECT_EQ(proto.graph().input(0).type().tensor_type().shape().dim(0).dim_param(), "N");
     auto back = io::import_onnx_bytes(as_bytes(bytes));
     EXPECT_EQ(back->size(), model->size() - 1);  // without the Dropout
-    expect_close(run(*model, x), run(*back, x));
+    expect_close(infer(*model, x), infer(*back, x));
   }
 }
 
@@ -99,7 +99,7 @@ TEST(OnnxExport, FlattenFirstModelTakesTheGivenInputShape) {
   EXPECT_EQ(proto.graph().input(0).type().tensor_type().shape().dim_size(), 3);
   auto back = io::import_onnx_bytes(as_bytes(bytes));
   const Tensor x = Tensor::randn({2, 3, 4}, gen);
-  expect_close(run(*model, x), run(*back, x));
+  expect_close(infer(*model, x), infer(*back, x));
 }
 
 // Each quantized form: the checker (run inside export, and again here) accepts it, and the graph
@@ -221,7 +221,7 @@ TEST_F(OnnxFile, ExportIsAtomicAndARefusalLeavesTheOldFile) {
   EXPECT_THROW(io::export_onnx(*model, path("missing/m.onnx")), Error);
   auto back = io::import_onnx(p);
   const Tensor x = Tensor::randn({3, 6}, gen);
-  expect_close(run(*model, x), run(*back, x));
+  expect_close(infer(*model, x), infer(*back, x));
 }
 
 TEST_F(OnnxFile, MalformedFilesGetClearErrors) {
@@ -318,7 +318,7 @@ TEST(OnnxImport, GemmWithoutTransBTakesAnInOutWeight) {
   c->add_float_data(-1.0f);
   m.mutable_graph()->mutable_node(0)->add_input("c");
   auto model = io::import_onnx_bytes(as_bytes(m.SerializeAsString()));
-  const Tensor y = run(*model, Tensor::from_vector({1.0f, 1.0f}, {1, 2}));
+  const Tensor y = infer(*model, Tensor::from_vector({1.0f, 1.0f}, {1, 2}));
   EXPECT_EQ(y.to_vector(), (std::vector<float>{4.5f, 5.0f}));
 }
 

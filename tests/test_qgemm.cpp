@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tests/support/bits.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 
@@ -15,12 +16,7 @@ namespace k = tinyml::kernels;
 namespace {
 
 // mt19937's output sequence is fixed by the standard, so a seed gives the same matrices everywhere.
-template <class T>
-std::vector<T> random_bytes(size_t n, std::mt19937& gen) {
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(static_cast<uint8_t>(gen() & 0xFF));
-  return v;
-}
+using tinyml_test::random_bytes;
 
 struct Shape3 {
   int64_t M, N, K;

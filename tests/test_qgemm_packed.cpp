@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/bits.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/qgemm_packed.hpp"
@@ -20,12 +21,7 @@ namespace k = tinyml::kernels;
 namespace {
 
 // mt19937's output sequence is fixed by the standard, so a seed gives the same matrices everywhere.
-template <class T>
-std::vector<T> random_bytes(size_t n, std::mt19937& gen) {
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(static_cast<uint8_t>(gen() & 0xFF));
-  return v;
-}
+using tinyml_test::random_bytes;
 
 TEST(PackedWeightS8, ProductEqualsTheReferenceForEveryRowCount) {
   std::mt19937 gen(3);

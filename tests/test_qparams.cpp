@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/quant_specs.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -25,7 +26,7 @@ constexpr float kEps = std::numeric_limits<float>::epsilon();
 
 QuantSpec uint8_affine() { return QuantSpec::int8_affine(); }
 QuantSpec int8_affine() { return {8, Scheme::Affine, Granularity::PerTensor, 0, true}; }
-QuantSpec symmetric(int bits) { return {bits, Scheme::Symmetric, Granularity::PerTensor, 0, true}; }
+using tinyml_test::symmetric;
 
 // Round-trip bound. For x inside the widened range [min⁻, max⁺], |x̂ − x| <= s/2 in exact arithmetic:
 //   let r = min⁻/s and z = qmin − round(r), so z lies within 1/2 of qmin − r, and let u = x/s + z.

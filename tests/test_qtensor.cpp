@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/quant_specs.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
@@ -20,7 +21,7 @@ namespace {
 QuantSpec affine(int bits, bool is_signed) {
   return {bits, Scheme::Affine, Granularity::PerTensor, 0, is_signed};
 }
-QuantSpec symmetric(int bits) { return {bits, Scheme::Symmetric, Granularity::PerTensor, 0, true}; }
+using tinyml_test::symmetric;
 QuantSpec per_channel(int bits, int64_t axis) {
   return {bits, Scheme::Symmetric, Granularity::PerChannel, axis, true};
 }

@@ -21,6 +21,7 @@
 #include "tinyml/quant/qtensor.hpp"
 #include "tinyml/quant/quantize_model.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
+#include "tinyml/train/mlp.hpp"
 
 namespace {
 
@@ -44,14 +45,7 @@ std::shared_ptr<Sequential> nested_model(Generator& gen) {
   return model;
 }
 
-std::shared_ptr<Sequential> mlp(const std::vector<int64_t>& sizes, Generator& gen) {
-  auto m = std::make_shared<Sequential>();
-  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
-    m->push_back(std::make_shared<Linear>(sizes[i], sizes[i + 1], true, gen));
-    if (i + 2 < sizes.size()) m->push_back(std::make_shared<ReLU>());
-  }
-  return m;
-}
+using tinyml::train::make_mlp;
 
 std::vector<std::string> layer_names(const QuantReport& r) {
   std::vector<std::string> out;
@@ -370,8 +364,8 @@ TEST(QuantizeModel, SnrDefinition) {
 
 TEST(QuantizeModel, ReferenceMlpShrinksToAQuarter) {
   Generator gen(7);
-  auto fp32 = mlp({784, 256, 128, 10}, gen);
-  auto int8 = mlp({784, 256, 128, 10}, gen);
+  auto fp32 = make_mlp({784, 256, 128, 10}, gen);
+  auto int8 = make_mlp({784, 256, 128, 10}, gen);
   quantize_model(*int8, QuantConfig{});
   const SizeComparison c = compare_model_sizes(*fp32, *int8);
   // fp32: 235 146 parameters · 4 bytes. int8: 234 752 weight bytes + per output channel (394 of
