@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures what building costs a user, from scratch, in throwaway folders (the source tree is not
 # touched; ccache is off unless a row says otherwise, so every figure is a real compile):
-#   release     a clean Release build of everything (library, program, examples, tests, course)
+#   release     a clean Release build of the library, the program and the tests (with the examples
+#               and the course modules the tests run; without the Google Benchmark programs)
 #   sanitizer   a clean build as scripts/test.sh's second pass makes it (clang-14, ASan+UBSan)
 #   student     a fresh `course make-assignment` copy: configure, build the program, then the
 #               first `course test 01` (which builds module 01's tests) until its summary
@@ -64,7 +65,8 @@ configure_and_build() {  # DIR [cmake -D options...]
 }
 
 if wanted release; then
-  measure release "clean Release build of everything, -j $JOBS" configure_and_build "$WORK/release"
+  measure release "clean Release build: library, program, examples, tests, course (no micro-benchmarks), -j $JOBS" \
+    configure_and_build "$WORK/release" -DTINYML_BUILD_BENCH=OFF
 fi
 if wanted sanitizer; then
   measure sanitizer "clean sanitizer build (clang-14, ASan+UBSan, fuzz targets), -j $JOBS" \
