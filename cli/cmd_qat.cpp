@@ -51,13 +51,6 @@ struct QatOptions {
   bool quiet = false;
 };
 
-struct QatEpoch {
-  int64_t epoch = 0;
-  double epoch_s = 0.0;
-  double train_loss = 0.0;
-  double test_acc_fake_quant = 0.0;
-};
-
 // Everything `tinyml qat` measures; compute() fills it, the render functions print it.
 struct QatResults {
   QatOptions options;
@@ -70,7 +63,7 @@ struct QatResults {
   size_t calib_batches = 0;
   EvalResult fp32, ptq, ptq_hist, fake_quant, qat;
   std::optional<EvalResult> control;  // --control
-  std::vector<QatEpoch> epochs;
+  std::vector<EpochRow> epochs;
   std::vector<std::string> converted;  // names of the Linear layers converted to QuantizedLinear
   uintmax_t in_size = 0;
   uintmax_t out_size = 0;
@@ -79,7 +72,7 @@ struct QatResults {
 // What compute() reports while it runs (both optional): the setup, once known, and each QAT epoch.
 struct QatListener {
   std::function<void(const QatResults&)> started;
-  std::function<void(const QatResults&, const QatEpoch&)> epoch;
+  std::function<void(const QatResults&, const EpochRow&)> epoch;
 };
 
 // The model, its data and the calibration batches, loaded and checked.
@@ -152,12 +145,12 @@ void qat_run(const QatOptions& o, QatInputs& in, QatResults& r, const QatListene
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), !o.json && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    QatEpoch e;
+    EpochRow e;
     e.epoch = epoch;
     e.train_loss = train_epoch(*in.model, loader, *optimizer, cross_entropy(), bar.epoch_progress());
     e.epoch_s = seconds_since(t0);
     bar.finish();
-    e.test_acc_fake_quant = evaluate(*in.model, *in.data.test).accuracy;
+    e.test_acc = evaluate(*in.model, *in.data.test).accuracy;
     r.epochs.push_back(e);
     if (listener.epoch) listener.epoch(r, e);
   }
@@ -216,12 +209,12 @@ std::string render_setup(const QatResults& r) {
 }
 
 // One row of the epoch table, after its heading for the first epoch.
-std::string render_epoch(const QatEpoch& e) {
+std::string render_epoch(const EpochRow& e) {
   std::string s = e.epoch == 1 ? fmt::format("\n{:>5}  {:>8}  {:>10}  {:>17}\n", "epoch", "time_s",
                                              "train_loss", "test_acc (fq)")
                                : std::string();
   return s + fmt::format("{:>5}  {:>8.3f}  {:>10.4f}  {:>16.2f}%\n", e.epoch, e.epoch_s, e.train_loss,
-                         100.0 * e.test_acc_fake_quant);
+                         100.0 * e.test_acc);
 }
 
 std::string render_summary(const QatResults& r) {
@@ -246,11 +239,11 @@ std::string render_summary(const QatResults& r) {
 std::string render_json(const QatResults& r) {
   const QatOptions& o = r.options;
   nlohmann::json epochs = nlohmann::json::array();
-  for (const QatEpoch& e : r.epochs)
+  for (const EpochRow& e : r.epochs)
     epochs.push_back({{"epoch", e.epoch},
                       {"epoch_s", e.epoch_s},
                       {"train_loss", e.train_loss},
-                      {"test_acc_fake_quant", e.test_acc_fake_quant}});
+                      {"test_acc_fake_quant", e.test_acc}});
   nlohmann::json out = {{"in", o.in},
                         {"out", o.out},
                         {"bits", o.bits},
@@ -280,7 +273,7 @@ void run_qat(const QatOptions& o) {
   // Text: the setup and each epoch's row are printed as soon as they are known.
   const QatListener listener{
       .started = [](const QatResults& r) { print_now(render_setup(r)); },
-      .epoch = [](const QatResults&, const QatEpoch& e) { print_now(render_epoch(e)); }};
+      .epoch = [](const QatResults&, const EpochRow& e) { print_now(render_epoch(e)); }};
   print_now(render_summary(compute(o, listener)));
 }
 

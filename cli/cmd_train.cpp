@@ -49,13 +49,6 @@ int64_t count_parameters(const nn::Module& m) {
   return n;
 }
 
-struct TrainEpoch {
-  int64_t epoch = 0;
-  double epoch_s = 0.0;
-  double train_loss = 0.0;
-  double test_acc = 0.0;
-};
-
 // Everything `tinyml train` measures; compute() fills it, the render functions print it.
 struct TrainResults {
   TrainOptions options;
@@ -64,14 +57,14 @@ struct TrainResults {
   std::string data_description;
   size_t train_n = 0;
   size_t test_n = 0;
-  std::vector<TrainEpoch> epochs;  // the reported epochs (reported_every), each with its test accuracy
+  std::vector<EpochRow> epochs;  // the reported epochs (reported_every), each with its test accuracy
   EvalResult final_test;
 };
 
 // What compute() reports while it runs (both optional): the setup, once known, and each reported epoch.
 struct TrainListener {
   std::function<void(const TrainResults&)> started;
-  std::function<void(const TrainEpoch&)> epoch;
+  std::function<void(const EpochRow&)> epoch;
 };
 
 // Which epochs get a test evaluation and a row: the first, the last and every n-th. A long run in text
@@ -91,7 +84,7 @@ void train_epochs(const TrainOptions& o, nn::Module& model, const DataSplits& da
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), !o.json && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    TrainEpoch e;
+    EpochRow e;
     e.epoch = epoch;
     try {
       e.train_loss = train_epoch(model, loader, *optimizer, loss, bar.epoch_progress());
@@ -150,7 +143,7 @@ std::string render_setup(const TrainResults& r) {
   return s;
 }
 
-std::string render_epoch(const TrainEpoch& e, bool json) {
+std::string render_epoch(const EpochRow& e, bool json) {
   if (json) {
     const nlohmann::ordered_json line = {
         {"epoch", e.epoch}, {"epoch_s", e.epoch_s}, {"train_loss", e.train_loss}, {"test_acc", e.test_acc}};
@@ -171,7 +164,7 @@ std::string render_summary(const TrainResults& r) {
 // JSON: one line per epoch as it ends. Text: the setup first, a row per reported epoch, the summary.
 void run_train(const TrainOptions& o) {
   TrainListener listener;
-  listener.epoch = [json = o.json](const TrainEpoch& e) { print_now(render_epoch(e, json)); };
+  listener.epoch = [json = o.json](const EpochRow& e) { print_now(render_epoch(e, json)); };
   if (!o.json)
     listener.started = [](const TrainResults& r) {
       print_now(render_setup(r));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,15 @@ namespace tinyml::cli {
 // How a command prints its results: text for people, or JSON (--json) for programs.
 enum class OutputFormat { Text, Json };
 inline OutputFormat format_of(bool json) { return json ? OutputFormat::Json : OutputFormat::Text; }
+
+// One epoch of a training command (train, qat): its time, mean training loss and test accuracy
+// (for qat, of the fake-quantized model).
+struct EpochRow {
+  int64_t epoch = 0;
+  double epoch_s = 0.0;
+  double train_loss = 0.0;
+  double test_acc = 0.0;
+};
 
 // Prints `text` on stdout and flushes it, so that it shows before the work that follows (and before
 // an error message on stderr).

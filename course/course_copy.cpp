@@ -122,7 +122,10 @@ std::string assignment_next_steps() {
          "(-j 2 builds two files at a time; raise it to the number of cores you have)\n";
 }
 
-AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, const std::set<int>& modules) {
+namespace {
+
+// Throws unless `source` looks like the project, `dest` is new or an empty folder, and a module is selected.
+void check_assignment_args(const fs::path& source, const fs::path& dest, const std::set<int>& modules) {
   if (!fs::is_directory(source))
     throw CourseError(fmt::format("make-assignment: source {} is not a directory", source.string()));
   if (!fs::exists(source / "CMakeLists.txt") || !fs::exists(source / "modules"))
@@ -140,14 +143,20 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
                       dest.string()));
   }
   if (modules.empty()) throw CourseError("make-assignment: no module selected");
+}
 
-  AssignmentReport report;
-  const std::vector<fs::path> files = project_files(source, dest, &report.from_git, &report.skipped);
-  // Everything is transformed and checked in memory first, so a bad marker or a leak leaves no
-  // half-written copy.
-  std::vector<std::pair<fs::path, std::string>> changed;
-  std::vector<RemovedRegion> removed;
+// The source files of a copy, stripped in memory.
+struct StrippedFiles {
+  std::vector<std::pair<fs::path, std::string>> changed;     // files in which a region was replaced
+  std::vector<RemovedRegion> removed;                        // every region replaced
   std::vector<std::pair<std::string, std::string>> sources;  // every source file as the copy holds it
+};
+
+// Strips the selected regions of the source files among `files`, noting in `report` every region
+// replaced or kept.
+StrippedFiles strip_files(const fs::path& source, const std::vector<fs::path>& files,
+                          const std::set<int>& modules, AssignmentReport& report) {
+  StrippedFiles out;
   for (const fs::path& rel : files) {
     if (!is_source_file(rel)) continue;
     std::string text = read_file(source / rel);
@@ -157,19 +166,24 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
         (modules.count(r.module) ? report.replaced : report.kept).push_back(r.module);
         if (!modules.count(r.module)) continue;
         const size_t from = lines[r.begin_line].offset, to = lines[r.end_line - 1].offset;
-        removed.push_back(
+        out.removed.push_back(
             {fmt::format("{}:{} ({:02}: {})", rel.generic_string(), r.begin_line, r.module, r.message),
              text.substr(from, to - from)});
       }
       std::string stripped = strip_solutions(text, rel.generic_string(), modules);
       if (stripped != text) {
-        changed.emplace_back(rel, stripped);
+        out.changed.emplace_back(rel, stripped);
         text = std::move(stripped);
       }
     }
-    sources.emplace_back(rel.generic_string(), std::move(text));
+    out.sources.emplace_back(rel.generic_string(), std::move(text));
   }
-  if (const std::vector<Leak> leaks = find_leaks(removed, sources); !leaks.empty()) {
+  return out;
+}
+
+// Throws a CourseError listing the functions of the copy that still hold a removed region.
+void check_no_leaks(const StrippedFiles& stripped) {
+  if (const std::vector<Leak> leaks = find_leaks(stripped.removed, stripped.sources); !leaks.empty()) {
     std::string list;
     for (const Leak& l : leaks)
       list += fmt::format("\n  {} holds {:.0f} % of {}", l.function, 100.0 * l.similarity, l.region);
@@ -179,9 +193,14 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
         "them call the student's function:{}",
         list));
   }
+}
+
+// Writes the copy: the changed files with the permissions of their originals, the others copied.
+void write_copy(const fs::path& source, const fs::path& dest, const std::vector<fs::path>& files,
+                const StrippedFiles& stripped, AssignmentReport& report) {
   fs::create_directories(dest);
   std::map<fs::path, const std::string*> replacement;
-  for (const auto& [rel, text] : changed) replacement[rel] = &text;
+  for (const auto& [rel, text] : stripped.changed) replacement[rel] = &text;
   for (const fs::path& rel : files) {
     const fs::path to = dest / rel;
     fs::create_directories(to.parent_path());
@@ -193,7 +212,20 @@ AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, c
     }
     ++report.files;
   }
-  report.files_changed = changed.size();
+  report.files_changed = stripped.changed.size();
+}
+
+}  // namespace
+
+AssignmentReport make_assignment(const fs::path& source, const fs::path& dest, const std::set<int>& modules) {
+  check_assignment_args(source, dest, modules);
+  AssignmentReport report;
+  const std::vector<fs::path> files = project_files(source, dest, &report.from_git, &report.skipped);
+  // Everything is transformed and checked in memory first, so a bad marker or a leak leaves no
+  // half-written copy.
+  const StrippedFiles stripped = strip_files(source, files, modules, report);
+  check_no_leaks(stripped);
+  write_copy(source, dest, files, stripped, report);
   return report;
 }
 
