@@ -28,7 +28,15 @@ struct EvalOptions {
   bool json = false;
 };
 
-void run_eval(const EvalOptions& o) {
+// Everything `tinyml eval` measures; compute() fills it, render() prints it.
+struct EvalReport {
+  EvalOptions options;
+  std::string model;  // "MLP 784-256-128-10", or the type of a model saved without its sizes
+  std::string data_description;
+  EvalResult result;
+};
+
+EvalReport compute(const EvalOptions& o) {
   apply_threads(o.threads);
   LoadedModel loaded = load_model_file(o.file);
   const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
@@ -40,24 +48,32 @@ void run_eval(const EvalOptions& o) {
   // The rebuilt model's own layer sizes (load_model_file), not only what its metadata says.
   if (!loaded.arch.empty())
     check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.file).c_str());
-  const EvalResult r = evaluate(*loaded.model, *data.test, static_cast<size_t>(o.batch));
+  EvalReport e;
+  e.options = o;
+  e.model =
+      loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch);
+  e.data_description = data.description;
+  e.result = evaluate(*loaded.model, *data.test, static_cast<size_t>(o.batch));
+  return e;
+}
+
+// The report on stdout, as JSON or text, and a warning on stderr when some outputs were not finite.
+void render(const EvalReport& e, OutputFormat format) {
+  const EvalResult& r = e.result;
   if (r.non_finite > 0)
     fmt::print(stderr,
                "warning: the model's outputs hold NaN or Inf for {} of the {} examples (counted as wrong)\n",
                r.non_finite, r.n);
-  if (o.json) {
+  if (format == OutputFormat::Json) {
     const nlohmann::ordered_json out = {
         {"test_acc", r.accuracy}, {"n", r.n}, {"infer_ms_per_1000", r.ms_per_1000}};
     fmt::print("{}\n", out.dump());
-  } else {
-    fmt::print(
-        "model      {} from {}\n",
-        loaded.metadata.count("arch") == 0 ? loaded.model->type_name() : "MLP " + arch_string(loaded.arch),
-        o.file);
-    fmt::print("dataset    {} (test split, {} examples)\n", data.description, r.n);
-    fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
-               r.correct, r.n, r.ms_per_1000);
+    return;
   }
+  fmt::print("model      {} from {}\n", e.model, e.options.file);
+  fmt::print("dataset    {} (test split, {} examples)\n", e.data_description, r.n);
+  fmt::print("test accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n", 100.0 * r.accuracy,
+             r.correct, r.n, r.ms_per_1000);
 }
 
 }  // namespace
@@ -79,7 +95,7 @@ void register_eval(CLI::App& app) {
       ->check(int_at_least(0))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print {test_acc, n, infer_ms_per_1000} as one JSON object");
-  cmd->callback([o] { run_eval(*o); });
+  cmd->callback([o] { render(compute(*o), format_of(o->json)); });
 }
 
 }  // namespace tinyml::cli

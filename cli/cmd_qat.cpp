@@ -3,19 +3,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
 #include "commands.hpp"
-#include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/data/dataloader.hpp"
 #include "tinyml/io/model_file.hpp"
@@ -51,150 +51,233 @@ struct QatOptions {
   bool quiet = false;
 };
 
-void run_qat(const QatOptions& o) {
-  apply_threads(o.threads);
-  const bool human = !o.json;
-  quant::QuantConfig config = quant::qat_config(o.bits);
-  config.observer = o.observer;
-  config.skip = split_list(o.skip);
+// Everything `tinyml qat` measures; compute() fills it, the render functions print it.
+struct QatResults {
+  QatOptions options;
+  std::vector<int64_t> arch;
+  std::string data_description;
+  size_t train_n = 0;
+  size_t test_n = 0;
+  quant::QuantConfig config;
+  std::string quantization;  // "weights int8 ..., activations uint8 ... (moving-average)"
+  size_t calib_batches = 0;
+  EvalResult fp32, ptq, ptq_hist, fake_quant, qat;
+  std::optional<EvalResult> control;  // --control
+  std::vector<EpochRow> epochs;
+  std::vector<std::string> converted;  // names of the Linear layers converted to QuantizedLinear
+  uintmax_t in_size = 0;
+  uintmax_t out_size = 0;
+};
 
-  check_output_file(o.in, o.out, o.force, "qat");
-  // Measured now: with --force the save replaces the input.
-  const uintmax_t in_size = std::filesystem::file_size(o.in);
+// What compute() reports while it runs (both optional): the setup, once known, and each QAT epoch.
+struct QatListener {
+  std::function<void(const QatResults&)> started;
+  std::function<void(const QatResults&, const EpochRow&)> epoch;
+};
+
+// The model, its data and the calibration batches, loaded and checked.
+struct QatInputs {
   LoadedModel info;
-  auto model = load_sequential(o.in, "qat", &info);
-  const std::string name = o.dataset.empty() ? info.dataset : o.dataset;
-  TINYML_CHECK(!name.empty(), "qat: '{}' does not say which dataset it was trained on; pass --dataset", o.in);
-  const DataSplits data = load_dataset(
-      name, /*train=*/true, o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
-  check_arch_fits(info.arch, data, fmt::format("the model in '{}',", o.in).c_str());
-  const std::vector<Tensor> calib = calibration_batches(data.train, o.calib_batches, o.batch, o.seed);
-  const std::string quantization =
-      fmt::format("weights {}, activations {} ({})", config.weight_spec.to_string(),
-                  config.activation_spec.to_string(), config.observer);
+  std::shared_ptr<nn::Sequential> model;
+  std::string dataset;
+  DataSplits data;
+  std::vector<Tensor> calib;
+};
 
-  if (human) {
-    fmt::print("model      MLP {} from {}\n", arch_string(info.arch), o.in);
-    fmt::print("dataset    {}: {} train, {} test\n", data.description, data.train->size(), data.test->size());
-    fmt::print("quantized  {}{}\n", quantization,
-               config.skip.empty() ? std::string() : fmt::format(", float: {}", fmt::join(config.skip, ",")));
-    fmt::print("ranges     first observed on {} training batches of {}\n", calib.size(), o.batch);
-    std::fflush(stdout);
-  }
+QatInputs load_inputs(const QatOptions& o) {
+  QatInputs in;
+  in.model = load_sequential(o.in, "qat", &in.info);
+  in.dataset = o.dataset.empty() ? in.info.dataset : o.dataset;
+  TINYML_CHECK(!in.dataset.empty(), "qat: '{}' does not say which dataset it was trained on; pass --dataset",
+               o.in);
+  in.data = load_dataset(in.dataset, /*train=*/true,
+                         o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
+  check_arch_fits(in.info.arch, in.data, fmt::format("the model in '{}',", o.in).c_str());
+  in.calib = calibration_batches(in.data.train, o.calib_batches, o.batch, o.seed);
+  return in;
+}
 
-  const EvalResult fp32 = evaluate(*model, *data.test);
+LossFn cross_entropy() {
+  return [ce = nn::CrossEntropyLoss()](const Tensor& logits, const Tensor& targets) {
+    return ce(logits, targets);
+  };
+}
 
-  // Post-training quantization with the very same quantizers: observe, convert, no training.
+// The two post-training baselines, each on a fresh copy of the float model. PTQ with the very same
+// quantizers as QAT (observe, convert, no training); and the library's own static PTQ with the same
+// specs, its input ranges chosen by the histogram observer (least quantization error): the
+// stronger baseline.
+void post_training_baselines(const QatOptions& o, const QatInputs& in, QatResults& r) {
   auto ptq_model = load_sequential(o.in, "qat");
-  quant::prepare_qat(*ptq_model, config);
-  quant::observe_ranges(*ptq_model, calib);
+  quant::prepare_qat(*ptq_model, r.config);
+  quant::observe_ranges(*ptq_model, in.calib);
   quant::convert(*ptq_model);
-  const EvalResult ptq = evaluate(*ptq_model, *data.test);
-  // The library's own static PTQ with the same weight and activation specs, its input ranges
-  // chosen by the histogram observer (least quantization error): the stronger baseline.
-  const EvalResult ptq_hist = [&] {
-    auto m = load_sequential(o.in, "qat");
-    quant::QuantConfig pc = config;
-    pc.observer = "histogram";
-    quant::quantize_model(*m, pc, calib);
-    return evaluate(*m, *data.test);
-  }();
+  r.ptq = evaluate(*ptq_model, *in.data.test);
+  auto m = load_sequential(o.in, "qat");
+  quant::QuantConfig pc = r.config;
+  pc.observer = "histogram";
+  quant::quantize_model(*m, pc, in.calib);
+  r.ptq_hist = evaluate(*m, *in.data.test);
+}
 
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
-  // The control: the float model trained exactly as QAT trains (same epochs, rate, order), so that
-  // what QAT gains from the extra training is not credited to quantization-awareness.
-  std::optional<EvalResult> control;
-  if (o.control) {
-    auto m = load_sequential(o.in, "qat");
-    auto opt = make_optimizer("adam", m->parameters(), o.lr, 0.0);
-    data::DataLoader l(data.train,
-                       {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
-    for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-      ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), human && !o.quiet);
-      train_epoch(*m, l, *opt, loss, bar.epoch_progress());
-      bar.finish();
-    }
-    control = evaluate(*m, *data.test);
-  }
-
-  // Quantization-aware training.
-  quant::prepare_qat(*model, config);
-  quant::observe_ranges(*model, calib);
-  auto optimizer = make_optimizer("adam", model->parameters(), o.lr, 0.0);
-  data::DataLoader loader(data.train,
-                          {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
-  nlohmann::json epochs = nlohmann::json::array();
-  if (human && o.epochs > 0)
-    fmt::print("\n{:>5}  {:>8}  {:>10}  {:>17}\n", "epoch", "time_s", "train_loss", "test_acc (fq)");
+// The control: the float model trained exactly as QAT trains (same epochs, rate, order), so that
+// what QAT gains from the extra training is not credited to quantization-awareness.
+EvalResult control_run(const QatOptions& o, const QatInputs& in) {
+  auto m = load_sequential(o.in, "qat");
+  auto opt = make_optimizer("adam", m->parameters(), o.lr, 0.0);
+  data::DataLoader l(in.data.train,
+                     {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), human && !o.quiet);
-    const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
-    const double epoch_s = seconds_since(t0);
+    ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), !o.json && !o.quiet);
+    train_epoch(*m, l, *opt, cross_entropy(), bar.epoch_progress());
     bar.finish();
-    const EvalResult fq = evaluate(*model, *data.test);
-    epochs.push_back({{"epoch", epoch},
-                      {"epoch_s", epoch_s},
-                      {"train_loss", train_loss},
-                      {"test_acc_fake_quant", fq.accuracy}});
-    if (human)
-      fmt::print("{:>5}  {:>8.3f}  {:>10.4f}  {:>16.2f}%\n", epoch, epoch_s, train_loss, 100.0 * fq.accuracy);
-    std::fflush(stdout);
   }
-  const EvalResult fake_quant = evaluate(*model, *data.test);
-  const std::vector<std::string> converted = quant::convert(*model);
-  const EvalResult qat = evaluate(*model, *data.test);
+  return evaluate(*m, *in.data.test);
+}
 
-  std::map<std::string, std::string> meta = io::user_metadata(info.metadata);
-  meta["arch"] = arch_string(info.arch);
-  meta["dataset"] = name;
-  meta["quantization"] = fmt::format("static, QAT {} epochs lr {}: {}", o.epochs, o.lr, quantization);
-  io::save_model(*model, o.out, meta);
-  const uintmax_t out_size = std::filesystem::file_size(o.out);
+// Quantization-aware training of in.model, which ends converted to static QuantizedLinear layers.
+void qat_run(const QatOptions& o, QatInputs& in, QatResults& r, const QatListener& listener) {
+  quant::prepare_qat(*in.model, r.config);
+  quant::observe_ranges(*in.model, in.calib);
+  auto optimizer = make_optimizer("adam", in.model->parameters(), o.lr, 0.0);
+  data::DataLoader loader(in.data.train,
+                          {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
+  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), !o.json && !o.quiet);
+    const auto t0 = std::chrono::steady_clock::now();
+    EpochRow e;
+    e.epoch = epoch;
+    e.train_loss = train_epoch(*in.model, loader, *optimizer, cross_entropy(), bar.epoch_progress());
+    e.epoch_s = seconds_since(t0);
+    bar.finish();
+    e.test_acc = evaluate(*in.model, *in.data.test).accuracy;
+    r.epochs.push_back(e);
+    if (listener.epoch) listener.epoch(r, e);
+  }
+  r.fake_quant = evaluate(*in.model, *in.data.test);
+  r.converted = quant::convert(*in.model);
+  r.qat = evaluate(*in.model, *in.data.test);
+}
 
+void save_result(const QatOptions& o, const QatInputs& in, const QatResults& r) {
+  std::map<std::string, std::string> meta = io::user_metadata(in.info.metadata);
+  meta["arch"] = arch_string(in.info.arch);
+  meta["dataset"] = in.dataset;
+  meta["quantization"] = fmt::format("static, QAT {} epochs lr {}: {}", o.epochs, o.lr, r.quantization);
+  io::save_model(*in.model, o.out, meta);
+}
+
+QatResults compute(const QatOptions& o, const QatListener& listener) {
+  apply_threads(o.threads);
+  QatResults r;
+  r.options = o;
+  r.config = quant::qat_config(o.bits);
+  r.config.observer = o.observer;
+  r.config.skip = split_list(o.skip);
+  check_output_file(o.in, o.out, o.force, "qat");
+  r.in_size = std::filesystem::file_size(o.in);  // measured now: with --force the save replaces the input
+  QatInputs in = load_inputs(o);
+  r.arch = in.info.arch;
+  r.data_description = in.data.description;
+  r.train_n = in.data.train->size();
+  r.test_n = in.data.test->size();
+  r.calib_batches = in.calib.size();
+  r.quantization = fmt::format("weights {}, activations {} ({})", r.config.weight_spec.to_string(),
+                               r.config.activation_spec.to_string(), r.config.observer);
+  if (listener.started) listener.started(r);
+
+  r.fp32 = evaluate(*in.model, *in.data.test);
+  post_training_baselines(o, in, r);
+  if (o.control) r.control = control_run(o, in);
+  qat_run(o, in, r, listener);
+  save_result(o, in, r);
+  r.out_size = std::filesystem::file_size(o.out);
+  return r;
+}
+
+// ---------------------------------------------------------------- output
+
+std::string render_setup(const QatResults& r) {
+  const QatOptions& o = r.options;
+  std::string s = fmt::format("model      MLP {} from {}\n", arch_string(r.arch), o.in);
+  s += fmt::format("dataset    {}: {} train, {} test\n", r.data_description, r.train_n, r.test_n);
+  s += fmt::format(
+      "quantized  {}{}\n", r.quantization,
+      r.config.skip.empty() ? std::string() : fmt::format(", float: {}", fmt::join(r.config.skip, ",")));
+  s += fmt::format("ranges     first observed on {} training batches of {}\n", r.calib_batches, o.batch);
+  return s;
+}
+
+// One row of the epoch table, after its heading for the first epoch.
+std::string render_epoch(const EpochRow& e) {
+  std::string s = e.epoch == 1 ? fmt::format("\n{:>5}  {:>8}  {:>10}  {:>17}\n", "epoch", "time_s",
+                                             "train_loss", "test_acc (fq)")
+                               : std::string();
+  return s + fmt::format("{:>5}  {:>8.3f}  {:>10.4f}  {:>16.2f}%\n", e.epoch, e.epoch_s, e.train_loss,
+                         100.0 * e.test_acc);
+}
+
+std::string render_summary(const QatResults& r) {
+  const QatOptions& o = r.options;
+  const auto row = [](const std::string& label, const EvalResult& e) {
+    return fmt::format("{:<44} {:>7.2f}%", label, 100.0 * e.accuracy);
+  };
+  std::string s = fmt::format("\n{:<44} {:>8}\n", "", "test acc") + row("fp32", r.fp32) + "\n";
+  if (r.control)
+    s += row(fmt::format("fp32 + {} epoch(s) at lr {} (control)", o.epochs, o.lr), *r.control) + "\n";
+  s += row(fmt::format("PTQ int{} (same quantizers, no training)", o.bits), r.ptq) + "\n";
+  s += row(fmt::format("PTQ int{} static, histogram observer", o.bits), r.ptq_hist) + "\n";
+  s += row(fmt::format("QAT int{}, fake-quantized model", o.bits), r.fake_quant) + "\n";
+  s += row(fmt::format("QAT int{}, converted (static QuantizedLinear)", o.bits), r.qat) +
+       fmt::format("  ({:+.2f} vs fp32, {:+.2f} vs PTQ)\n", 100.0 * (r.qat.accuracy - r.fp32.accuracy),
+                   100.0 * (r.qat.accuracy - r.ptq.accuracy));
+  s += fmt::format("\nfile       {:.1f} KB -> {:.1f} KB, saved {}\n", static_cast<double>(r.in_size) / 1e3,
+                   static_cast<double>(r.out_size) / 1e3, o.out);
+  return s;
+}
+
+std::string render_json(const QatResults& r) {
+  const QatOptions& o = r.options;
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const EpochRow& e : r.epochs)
+    epochs.push_back({{"epoch", e.epoch},
+                      {"epoch_s", e.epoch_s},
+                      {"train_loss", e.train_loss},
+                      {"test_acc_fake_quant", e.test_acc}});
+  nlohmann::json out = {{"in", o.in},
+                        {"out", o.out},
+                        {"bits", o.bits},
+                        {"quantization", r.quantization},
+                        {"skip", r.config.skip},
+                        {"epochs", o.epochs},
+                        {"lr", o.lr},
+                        {"test_n", r.qat.n},
+                        {"acc_fp32", r.fp32.accuracy},
+                        {"acc_ptq", r.ptq.accuracy},
+                        {"acc_ptq_static_histogram", r.ptq_hist.accuracy},
+                        {"acc_qat_fake_quant", r.fake_quant.accuracy},
+                        {"acc_qat", r.qat.accuracy},
+                        {"converted", r.converted},
+                        {"epoch_log", epochs},
+                        {"file_bytes_before", r.in_size},
+                        {"file_bytes_after", r.out_size}};
+  if (r.control) out["acc_fp32_control"] = r.control->accuracy;
+  return out.dump() + "\n";
+}
+
+void run_qat(const QatOptions& o) {
   if (o.json) {
-    nlohmann::json out = {{"in", o.in},
-                          {"out", o.out},
-                          {"bits", o.bits},
-                          {"quantization", quantization},
-                          {"skip", config.skip},
-                          {"epochs", o.epochs},
-                          {"lr", o.lr},
-                          {"test_n", qat.n},
-                          {"acc_fp32", fp32.accuracy},
-                          {"acc_ptq", ptq.accuracy},
-                          {"acc_ptq_static_histogram", ptq_hist.accuracy},
-                          {"acc_qat_fake_quant", fake_quant.accuracy},
-                          {"acc_qat", qat.accuracy},
-                          {"converted", converted},
-                          {"epoch_log", epochs},
-                          {"file_bytes_before", in_size},
-                          {"file_bytes_after", out_size}};
-    if (control) out["acc_fp32_control"] = control->accuracy;
-    fmt::print("{}\n", out.dump());
+    print_now(render_json(compute(o, {})));
     return;
   }
-  fmt::print("\n{:<44} {:>8}\n", "", "test acc");
-  fmt::print("{:<44} {:>7.2f}%\n", "fp32", 100.0 * fp32.accuracy);
-  if (control)
-    fmt::print("{:<44} {:>7.2f}%\n", fmt::format("fp32 + {} epoch(s) at lr {} (control)", o.epochs, o.lr),
-               100.0 * control->accuracy);
-  fmt::print("{:<44} {:>7.2f}%\n", fmt::format("PTQ int{} (same quantizers, no training)", o.bits),
-             100.0 * ptq.accuracy);
-  fmt::print("{:<44} {:>7.2f}%\n", fmt::format("PTQ int{} static, histogram observer", o.bits),
-             100.0 * ptq_hist.accuracy);
-  fmt::print("{:<44} {:>7.2f}%\n", fmt::format("QAT int{}, fake-quantized model", o.bits),
-             100.0 * fake_quant.accuracy);
-  fmt::print("{:<44} {:>7.2f}%  ({:+.2f} vs fp32, {:+.2f} vs PTQ)\n",
-             fmt::format("QAT int{}, converted (static QuantizedLinear)", o.bits), 100.0 * qat.accuracy,
-             100.0 * (qat.accuracy - fp32.accuracy), 100.0 * (qat.accuracy - ptq.accuracy));
-  fmt::print("\nfile       {:.1f} KB -> {:.1f} KB, saved {}\n", static_cast<double>(in_size) / 1e3,
-             static_cast<double>(out_size) / 1e3, o.out);
+  // Text: the setup and each epoch's row are printed as soon as they are known.
+  const QatListener listener{
+      .started = [](const QatResults& r) { print_now(render_setup(r)); },
+      .epoch = [](const QatResults&, const EpochRow& e) { print_now(render_epoch(e)); }};
+  print_now(render_summary(compute(o, listener)));
 }
 
 }  // namespace
-
 void register_qat(CLI::App& app) {
   auto o = std::make_shared<QatOptions>();
   CLI::App* cmd = app.add_subcommand("qat",

@@ -8,9 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cli/progress.hpp"
@@ -65,73 +63,106 @@ quant::QuantConfig make_config(const QuantizeOptions& o) {
 
 std::string kb(uintmax_t bytes) { return fmt::format("{:.1f} KB", static_cast<double>(bytes) / 1e3); }
 
-void run_quantize(const QuantizeOptions& o) {
+// Everything `tinyml quantize` measures; compute() fills it, render() prints it.
+struct QuantizeResults {
+  QuantizeOptions options;
+  quant::QuantConfig config;
+  std::vector<int64_t> arch;
+  std::string quantization;  // as written to the file's metadata
+  bool calibrated = false;   // calibrated on training batches (static mode, --weight-range mse)
+  size_t calib_batches = 0;
+  quant::QuantReport report;
+  EvalResult before, after;
+  uintmax_t in_size = 0;
+  uintmax_t out_size = 0;
+  double file_ratio() const { return static_cast<double>(out_size) / static_cast<double>(in_size); }
+};
+
+// "dynamic int8 symmetric per-channel(axis=0)", and the activations' spec and observer when static.
+std::string quantization_label(const QuantizeOptions& o, const quant::QuantConfig& c) {
+  return fmt::format("{} {}{}{}", o.mode, c.weight_spec.to_string(),
+                     o.weight_range == "mse" ? " output-mse" : "",
+                     c.mode == quant::QuantMode::Static
+                         ? fmt::format(", activations {} by {}", c.activation_spec.to_string(), o.observer)
+                         : std::string());
+}
+
+QuantizeResults compute(const QuantizeOptions& o) {
   apply_threads(o.threads);
-  const quant::QuantConfig config = make_config(o);
-  const bool is_static = config.mode == quant::QuantMode::Static;
+  QuantizeResults r;
+  r.options = o;
+  r.config = make_config(o);
   // Static mode calibrates its input ranges on training data; MSE clipping measures on it the
   // output error each weight range causes.
-  const bool calibrated = is_static || o.weight_range == "mse";
-
+  r.calibrated = r.config.mode == quant::QuantMode::Static || o.weight_range == "mse";
   check_output_file(o.in, o.out, o.force, "quantize");
-  // Measured now: with --force the save replaces the input.
-  const uintmax_t in_size = std::filesystem::file_size(o.in);
+  r.in_size = std::filesystem::file_size(o.in);  // measured now: with --force the save replaces the input
   LoadedModel loaded;
   auto model = load_sequential(o.in, "quantize", &loaded);
+  r.arch = loaded.arch;
   const std::string name = o.dataset.empty() ? loaded.dataset : o.dataset;
   TINYML_CHECK(!name.empty(), "quantize: '{}' does not say which dataset it was trained on; pass --dataset",
                o.in);
   const DataSplits data =
-      load_dataset(name, /*train=*/calibrated, std::nullopt,
+      load_dataset(name, /*train=*/r.calibrated, std::nullopt,
                    o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
   check_arch_fits(loaded.arch, data, fmt::format("the model in '{}',", o.in).c_str());
 
-  const EvalResult before = evaluate(*model, *data.test);
+  r.before = evaluate(*model, *data.test);
   std::vector<Tensor> batches;
-  if (calibrated) batches = calibration_batches(data.train, o.calib_batches, o.calib_batch_size);
-  const quant::QuantReport report = quant::quantize_model(*model, config, batches);
-  const EvalResult after = evaluate(*model, *data.test);
+  if (r.calibrated) batches = calibration_batches(data.train, o.calib_batches, o.calib_batch_size);
+  r.calib_batches = batches.size();
+  r.report = quant::quantize_model(*model, r.config, batches);
+  r.after = evaluate(*model, *data.test);
 
   std::map<std::string, std::string> meta = io::user_metadata(loaded.metadata);
   meta["arch"] = arch_string(loaded.arch);
   meta["dataset"] = name;
-  meta["quantization"] = fmt::format(
-      "{} {}{}{}", o.mode, config.weight_spec.to_string(), o.weight_range == "mse" ? " output-mse" : "",
-      is_static ? fmt::format(", activations {} by {}", config.activation_spec.to_string(), o.observer)
-                : std::string());
+  meta["quantization"] = r.quantization = quantization_label(o, r.config);
   io::save_model(*model, o.out, meta);
+  r.out_size = std::filesystem::file_size(o.out);
+  return r;
+}
 
-  const uintmax_t out_size = std::filesystem::file_size(o.out);
-  const double file_ratio = static_cast<double>(out_size) / static_cast<double>(in_size);
-  if (o.json) {
-    const nlohmann::json out = {
-        {"in", o.in},
-        {"out", o.out},
-        {"quantization", meta["quantization"]},
-        {"skip", config.skip},
-        {"calib_batches", static_cast<int64_t>(batches.size())},
-        {"test_n", after.n},
-        {"acc_before", before.accuracy},
-        {"acc_after", after.accuracy},
-        {"infer_ms_per_1000_before", before.ms_per_1000},
-        {"infer_ms_per_1000_after", after.ms_per_1000},
-        {"file_bytes_before", in_size},
-        {"file_bytes_after", out_size},
-        {"file_ratio", file_ratio},
-        {"report", nlohmann::json::parse(report.to_json())},
-    };
-    fmt::print("{}\n", out.dump());
-    return;
-  }
-  fmt::print("model      MLP {} from {}\n", arch_string(loaded.arch), o.in);
-  fmt::print("quantized  {}\n", meta["quantization"]);
-  if (calibrated)
-    fmt::print("calibrated on {} batches of {} training images\n", batches.size(), o.calib_batch_size);
-  fmt::print("\n{}\n", report.table());
-  fmt::print("test accuracy  {:.2f}% -> {:.2f}% ({:+.2f} points, {} images)\n", 100.0 * before.accuracy,
-             100.0 * after.accuracy, 100.0 * (after.accuracy - before.accuracy), after.n);
-  fmt::print("inference      {:.2f} -> {:.2f} ms per 1000 images\n", before.ms_per_1000, after.ms_per_1000);
-  fmt::print("file           {} -> {} ({:.3f}x), saved {}\n", kb(in_size), kb(out_size), file_ratio, o.out);
+std::string render_json(const QuantizeResults& r) {
+  const nlohmann::json out = {
+      {"in", r.options.in},
+      {"out", r.options.out},
+      {"quantization", r.quantization},
+      {"skip", r.config.skip},
+      {"calib_batches", static_cast<int64_t>(r.calib_batches)},
+      {"test_n", r.after.n},
+      {"acc_before", r.before.accuracy},
+      {"acc_after", r.after.accuracy},
+      {"infer_ms_per_1000_before", r.before.ms_per_1000},
+      {"infer_ms_per_1000_after", r.after.ms_per_1000},
+      {"file_bytes_before", r.in_size},
+      {"file_bytes_after", r.out_size},
+      {"file_ratio", r.file_ratio()},
+      {"report", nlohmann::json::parse(r.report.to_json())},
+  };
+  return out.dump() + "\n";
+}
+
+std::string render_text(const QuantizeResults& r) {
+  const QuantizeOptions& o = r.options;
+  std::string s = fmt::format("model      MLP {} from {}\n", arch_string(r.arch), o.in);
+  s += fmt::format("quantized  {}\n", r.quantization);
+  if (r.calibrated)
+    s += fmt::format("calibrated on {} batches of {} training images\n", r.calib_batches, o.calib_batch_size);
+  s += fmt::format("\n{}\n", r.report.table());
+  s += fmt::format("test accuracy  {:.2f}% -> {:.2f}% ({:+.2f} points, {} images)\n",
+                   100.0 * r.before.accuracy, 100.0 * r.after.accuracy,
+                   100.0 * (r.after.accuracy - r.before.accuracy), r.after.n);
+  s += fmt::format("inference      {:.2f} -> {:.2f} ms per 1000 images\n", r.before.ms_per_1000,
+                   r.after.ms_per_1000);
+  s += fmt::format("file           {} -> {} ({:.3f}x), saved {}\n", kb(r.in_size), kb(r.out_size),
+                   r.file_ratio(), o.out);
+  return s;
+}
+
+void render(const QuantizeResults& r, OutputFormat format) {
+  print_now(format == OutputFormat::Json ? render_json(r) : render_text(r));
 }
 
 }  // namespace
@@ -189,7 +220,7 @@ void register_quantize(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json,
                 "Print one JSON object: accuracy before/after, file sizes and the per-layer report");
-  cmd->callback([o] { run_quantize(*o); });
+  cmd->callback([o] { render(compute(*o), format_of(o->json)); });
 }
 
 }  // namespace tinyml::cli

@@ -3,11 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
@@ -48,77 +49,130 @@ int64_t count_parameters(const nn::Module& m) {
   return n;
 }
 
-void run_train(const TrainOptions& o) {
-  apply_threads(o.threads);
-  // Checked before training, not after minutes of it: the folder exists, the target is a file.
-  if (!o.save.empty()) check_save_target(o.save, fmt::format("--save {}", o.save));
-  const bool human = !o.json;
-  const bool chatty = human && !o.quiet;
+// Everything `tinyml train` measures; compute() fills it, the render functions print it.
+struct TrainResults {
+  TrainOptions options;
+  std::vector<int64_t> arch;
+  int64_t parameters = 0;
+  std::string data_description;
+  size_t train_n = 0;
+  size_t test_n = 0;
+  std::vector<EpochRow> epochs;  // the reported epochs (reported_every), each with its test accuracy
+  EvalResult final_test;
+};
 
-  DataSplits data =
-      load_dataset(o.dataset, /*train=*/true,
-                   o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
-  const std::vector<int64_t> arch = parse_arch(o.arch.empty() ? data.default_arch : o.arch);
-  check_arch_fits(arch, data, "--arch");
+// What compute() reports while it runs (both optional): the setup, once known, and each reported epoch.
+struct TrainListener {
+  std::function<void(const TrainResults&)> started;
+  std::function<void(const EpochRow&)> epoch;
+};
 
-  manual_seed(o.seed);  // anything that draws from the global generator is reproducible too
-  Generator init_gen(o.seed);
-  auto model = make_mlp(arch, init_gen);
-  auto optimizer = make_optimizer(o.optimizer, model->parameters(), o.lr, o.momentum);
+// Which epochs get a test evaluation and a row: the first, the last and every n-th. A long run in text
+// (XOR takes hundreds of tiny epochs) shows about 25 rows; JSON gets every epoch.
+bool reported(const TrainOptions& o, int64_t epoch) {
+  const int64_t every = !o.json && o.epochs > 50 ? (o.epochs + 24) / 25 : 1;
+  return epoch == 1 || epoch == o.epochs || epoch % every == 0;
+}
+
+void train_epochs(const TrainOptions& o, nn::Module& model, const DataSplits& data, TrainResults& r,
+                  const TrainListener& listener) {
+  auto optimizer = make_optimizer(o.optimizer, model.parameters(), o.lr, o.momentum);
   const nn::CrossEntropyLoss ce;
   const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   data::DataLoader loader(data.train,
                           {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
-
-  if (human) {
-    fmt::print("dataset    {}: {} train, {} test\n", data.description, data.train->size(), data.test->size());
-    fmt::print("model      MLP {} (ReLU), {} parameters\n", arch_string(arch), count_parameters(*model));
-    fmt::print("optimizer  {} lr {}{}, batch {}, {} epochs, seed {}\n", o.optimizer, o.lr,
-               o.optimizer == "sgd" ? fmt::format(" momentum {}", o.momentum) : std::string(), o.batch,
-               o.epochs, o.seed);
-    fmt::print("blas       {}\n", kernels::blas_info());
-    if (const std::string w = kernels::blas_warning(); !w.empty() && !o.quiet)
-      fmt::print(stderr, "warning: {}\n", w);
-    if (o.epochs > 0)
-      fmt::print("\n{:>5}  {:>8}  {:>10}  {:>8}\n", "epoch", "time_s", "train_loss", "test_acc");
-    std::fflush(stdout);
-  }
-
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
+    ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), !o.json && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    double train_loss = 0.0;
+    EpochRow e;
+    e.epoch = epoch;
     try {
-      train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
-    } catch (const Error& e) {
-      throw Error(fmt::format("train: epoch {} of {}: {}", epoch, o.epochs, e.what()));
+      e.train_loss = train_epoch(model, loader, *optimizer, loss, bar.epoch_progress());
+    } catch (const Error& err) {
+      throw Error(fmt::format("train: epoch {} of {}: {}", epoch, o.epochs, err.what()));
     }
-    const double epoch_s = seconds_since(t0);
+    e.epoch_s = seconds_since(t0);
     bar.finish();
-    // A long run (XOR takes hundreds of tiny epochs) shows about 25 rows; JSON gets every epoch.
-    const int64_t every = o.epochs > 50 ? (o.epochs + 24) / 25 : 1;
-    if (human && epoch != 1 && epoch != o.epochs && epoch % every != 0) continue;
-    const EvalResult test = evaluate(*model, *data.test);
-    if (o.json) {
-      const nlohmann::ordered_json line = {
-          {"epoch", epoch}, {"epoch_s", epoch_s}, {"train_loss", train_loss}, {"test_acc", test.accuracy}};
-      fmt::print("{}\n", line.dump());
-    } else {
-      fmt::print("{:>5}  {:>8.3f}  {:>10.4f}  {:>7.2f}%\n", epoch, epoch_s, train_loss,
-                 100.0 * test.accuracy);
-    }
-    std::fflush(stdout);
+    if (!reported(o, epoch)) continue;
+    e.test_acc = evaluate(model, *data.test).accuracy;
+    r.epochs.push_back(e);
+    if (listener.epoch) listener.epoch(e);
   }
+}
 
-  if (human) {
-    const EvalResult final_test = evaluate(*model, *data.test);
-    fmt::print("\ntest accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n",
-               100.0 * final_test.accuracy, final_test.correct, final_test.n, final_test.ms_per_1000);
+TrainResults compute(const TrainOptions& o, const TrainListener& listener) {
+  apply_threads(o.threads);
+  // Checked before training, not after minutes of it: the folder exists, the target is a file.
+  if (!o.save.empty()) check_save_target(o.save, fmt::format("--save {}", o.save));
+  const DataSplits data =
+      load_dataset(o.dataset, /*train=*/true,
+                   o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt);
+  TrainResults r;
+  r.options = o;
+  r.arch = parse_arch(o.arch.empty() ? data.default_arch : o.arch);
+  check_arch_fits(r.arch, data, "--arch");
+
+  manual_seed(o.seed);  // anything that draws from the global generator is reproducible too
+  Generator init_gen(o.seed);
+  auto model = make_mlp(r.arch, init_gen);
+  r.parameters = count_parameters(*model);
+  r.data_description = data.description;
+  r.train_n = data.train->size();
+  r.test_n = data.test->size();
+  if (listener.started) listener.started(r);
+
+  train_epochs(o, *model, data, r, listener);
+  r.final_test = evaluate(*model, *data.test);
+  if (!o.save.empty()) io::save_model(*model, o.save, model_metadata(r.arch, o.dataset));
+  return r;
+}
+
+// ---------------------------------------------------------------- output
+
+std::string render_setup(const TrainResults& r) {
+  const TrainOptions& o = r.options;
+  std::string s =
+      fmt::format("dataset    {}: {} train, {} test\n", r.data_description, r.train_n, r.test_n) +
+      fmt::format("model      MLP {} (ReLU), {} parameters\n", arch_string(r.arch), r.parameters) +
+      fmt::format("optimizer  {} lr {}{}, batch {}, {} epochs, seed {}\n", o.optimizer, o.lr,
+                  o.optimizer == "sgd" ? fmt::format(" momentum {}", o.momentum) : std::string(), o.batch,
+                  o.epochs, o.seed) +
+      fmt::format("blas       {}\n", kernels::blas_info());
+  if (o.epochs > 0)
+    s += fmt::format("\n{:>5}  {:>8}  {:>10}  {:>8}\n", "epoch", "time_s", "train_loss", "test_acc");
+  return s;
+}
+
+std::string render_epoch(const EpochRow& e, bool json) {
+  if (json) {
+    const nlohmann::ordered_json line = {
+        {"epoch", e.epoch}, {"epoch_s", e.epoch_s}, {"train_loss", e.train_loss}, {"test_acc", e.test_acc}};
+    return line.dump() + "\n";
   }
-  if (!o.save.empty()) {
-    io::save_model(*model, o.save, model_metadata(arch, o.dataset));
-    if (human) fmt::print("saved      {}\n", o.save);
-  }
+  return fmt::format("{:>5}  {:>8.3f}  {:>10.4f}  {:>7.2f}%\n", e.epoch, e.epoch_s, e.train_loss,
+                     100.0 * e.test_acc);
+}
+
+std::string render_summary(const TrainResults& r) {
+  const EvalResult& t = r.final_test;
+  std::string s = fmt::format("\ntest accuracy {:.2f}% ({}/{}), inference {:.2f} ms per 1000 images\n",
+                              100.0 * t.accuracy, t.correct, t.n, t.ms_per_1000);
+  if (!r.options.save.empty()) s += fmt::format("saved      {}\n", r.options.save);
+  return s;
+}
+
+// JSON: one line per epoch as it ends. Text: the setup first, a row per reported epoch, the summary.
+void run_train(const TrainOptions& o) {
+  TrainListener listener;
+  listener.epoch = [json = o.json](const EpochRow& e) { print_now(render_epoch(e, json)); };
+  if (!o.json)
+    listener.started = [](const TrainResults& r) {
+      print_now(render_setup(r));
+      if (const std::string w = kernels::blas_warning(); !w.empty() && !r.options.quiet)
+        fmt::print(stderr, "warning: {}\n", w);
+    };
+  const TrainResults r = compute(o, listener);
+  if (!o.json) print_now(render_summary(r));
 }
 
 // Checks --arch while parsing, so a typo is reported with the option's name before any work.

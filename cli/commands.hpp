@@ -12,7 +12,10 @@ namespace tinyml::cli {
 
 // Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
 // subcommand with its options and a callback; declare it here and call it from register_all below. The
-// callback may throw tinyml::Error: main prints "error: <message>" and exits with status 1.
+// callback may throw tinyml::Error: main prints "error: <message>" and exits with status 1. A command
+// that measures keeps the work apart from the output: compute(options) fills a plain results struct
+// without printing, and render functions print it as text or JSON (cmd_eval.cpp); a long one reports
+// its setup and each epoch through a listener as they are known, so its text streams (cmd_train.cpp).
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
@@ -41,6 +44,35 @@ inline void register_all(CLI::App& app) {
   register_export(app);
   register_import(app);
   register_profile(app);
+}
+
+// The command line that repeats what the user gave `cmd` (parsed): "tinyml demo --epochs 3 --out
+// r", its positionals and the options that were given, in the order they are declared, with the
+// values as typed (quoted when a shell would split them). Options left at their defaults are left
+// out, so that each default is written once, where its option is declared. For reports that
+// record how they were made.
+inline std::string given_command_line(const CLI::App& cmd) {
+  const auto quoted = [](const std::string& v) {
+    if (!v.empty() && v.find_first_of(" \t\n'\"\\$`*?;&|<>()#~") == std::string::npos) return v;
+    std::string q = "'";
+    for (char c : v) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string line = "tinyml " + cmd.get_name();
+  for (const CLI::Option* opt : cmd.get_options()) {
+    if (opt->count() == 0 || opt->get_name() == "--help") continue;
+    std::string name;
+    if (!opt->get_lnames().empty())
+      name = "--" + opt->get_lnames().front();
+    else if (!opt->get_snames().empty())
+      name = "-" + opt->get_snames().front();
+    if (opt->get_expected_max() == 0) {  // a flag
+      line += " " + name;
+      continue;
+    }
+    for (const std::string& v : opt->results()) line += (name.empty() ? " " : " " + name + " ") + quoted(v);
+  }
+  return line;
 }
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name

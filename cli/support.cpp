@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,11 @@
 #include "tinyml/kernels/sgemm.hpp"
 
 namespace tinyml::cli {
+
+void print_now(const std::string& text) {
+  fmt::print("{}", text);
+  std::fflush(stdout);
+}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;

@@ -56,6 +56,87 @@ size_t hooks_attached(nn::Module& model) {
   return n;
 }
 
+// Four Gaussian blobs in 8-D and a small classifier, trained for `steps` Adam steps so that its
+// activations look like a trained model's rather than a random one's; `batches` gets four batches
+// of 256 of the blobs, as a data loader would give them.
+std::shared_ptr<nn::Sequential> trained_classifier(int steps, std::vector<Tensor>& batches) {
+  Generator gen(0);
+  const data::TensorDataset blobs = data::blobs(/*n=*/1024, /*centers=*/4, /*dim=*/8, /*stddev=*/2.0f, gen);
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(8, 32, true, gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(32, 32, true, gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(32, 4, true, gen));
+  optim::Adam adam(model->parameters(), {.lr = 1e-2});
+  for (int step = 0; step < steps; ++step) {
+    adam.zero_grad();
+    nn::CrossEntropyLoss()((*model)(blobs.data()), blobs.targets()).backward();
+    adam.step();
+  }
+  for (int64_t b = 0; b < 4; ++b) batches.push_back(blobs.data().narrow(0, 256 * b, 256));
+  return model;
+}
+
+// 1. Hooks by hand. A forward hook sees the module, its input and its output after forward();
+//    returning nothing keeps the output. The statistics live outside the hooks (in `outputs` and
+//    the returned inputs), so they outlast them; the lambdas hold pointers into maps whose
+//    elements never move. Prints the outputs' statistics; returns those of the Linear inputs.
+std::map<std::string, RunningStats> stats_by_hand(nn::Sequential& model, const std::vector<Tensor>& batches) {
+  std::map<std::string, RunningStats> outputs, inputs;
+  std::vector<nn::HookHandle> handles;
+  for (const auto& [name, module] : model.named_modules()) {
+    if (name.empty()) continue;  // the Sequential itself: its output is its last child's
+    RunningStats* out_stats = &outputs[name];
+    RunningStats* in_stats = module->type_name() == "Linear" ? &inputs[name] : nullptr;
+    handles.push_back(module->register_forward_hook(
+        [out_stats, in_stats](nn::Module&, const Tensor& in, const Tensor& out) {
+          out_stats->add(out);
+          if (in_stats != nullptr) in_stats->add(in);
+        }));
+  }
+  fmt::print("hooks attached: {}\n", hooks_attached(model));
+
+  model.eval();
+  {
+    NoGradGuard no_grad;  // statistics only: no graph to record
+    for (const Tensor& b : batches) model(b);
+  }
+  fmt::print("\noutputs of every module over {} batches\n", batches.size());
+  fmt::print("{:<6} {:<8} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7}\n", "module", "type", "count", "min", "max",
+             "mean", "std", "zeros%");
+  for (const auto& [name, m] : model.named_modules()) {
+    if (name.empty()) continue;
+    const RunningStats& s = outputs.at(name);
+    fmt::print("{:<6} {:<8} {:>7} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.4f} {:>6.1f}%\n", name, m->type_name(),
+               s.count, s.min, s.max, s.mean(), s.stddev(),
+               100.0 * static_cast<double>(s.zeros) / static_cast<double>(s.count));
+  }
+
+  // Hooks are removed through their handles. A hook left attached would keep running (and keep
+  // its captures alive) on every later forward.
+  for (nn::HookHandle& h : handles) h.remove();
+  fmt::print("\nhooks attached after remove(): {}\n", hooks_attached(model));
+  return inputs;
+}
+
+// 2. quant::calibrate does the same with an observer per Linear input (here the histogram
+//    observer, which also chooses the range an int8 quantizer should cover), and removes its
+//    hooks itself, even when a forward throws. Both saw exactly the same values, so their ranges
+//    and counts must agree with `inputs`.
+void compare_with_calibrate(nn::Sequential& model, const std::vector<Tensor>& batches,
+                            const std::map<std::string, RunningStats>& inputs) {
+  const quant::CalibrationResult calib = quant::calibrate(model, batches);
+  fmt::print("\nquant::calibrate, inputs of every Linear\n{}", calib.table());
+  fmt::print("hooks attached after calibrate(): {}\n", hooks_attached(model));
+
+  fmt::print("\ninputs of the Linear layers: hooks by hand vs calibrate\n");
+  for (const auto& [name, s] : inputs) {
+    const quant::LayerStats& c = calib.at(name);
+    const bool agree = s.count == c.count && s.min == c.min && s.max == c.max;
+    fmt::print("layer {}: hooks count {} [{:.4f}, {:.4f}], calibrate count {} [{:.4f}, {:.4f}]: {}\n", name,
+               s.count, s.min, s.max, c.count, c.min, c.max, agree ? "agree" : "DIFFER");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,77 +146,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    // Four Gaussian blobs in 8-D and a small classifier, trained for a moment so that its
-    // activations look like a trained model's rather than a random one's.
-    Generator gen(0);
-    const data::TensorDataset blobs = data::blobs(/*n=*/1024, /*centers=*/4, /*dim=*/8, /*stddev=*/2.0f, gen);
-    auto model = std::make_shared<nn::Sequential>(
-        std::make_shared<nn::Linear>(8, 32, true, gen), std::make_shared<nn::ReLU>(),
-        std::make_shared<nn::Linear>(32, 32, true, gen), std::make_shared<nn::ReLU>(),
-        std::make_shared<nn::Linear>(32, 4, true, gen));
-    optim::Adam adam(model->parameters(), {.lr = 1e-2});
-    for (int step = 0; step < steps; ++step) {
-      adam.zero_grad();
-      nn::CrossEntropyLoss()((*model)(blobs.data()), blobs.targets()).backward();
-      adam.step();
-    }
-    std::vector<Tensor> batches;  // four batches of 256, as a data loader would give them
-    for (int64_t b = 0; b < 4; ++b) batches.push_back(blobs.data().narrow(0, 256 * b, 256));
-
-    // 1. Hooks by hand. A forward hook sees the module, its input and its output after forward();
-    //    returning nothing keeps the output. The statistics live outside the hooks (in `outputs`
-    //    and `inputs`), so they outlast them; the lambdas hold pointers into maps whose elements
-    //    never move.
-    std::map<std::string, RunningStats> outputs, inputs;
-    std::vector<nn::HookHandle> handles;
-    for (const auto& [name, module] : model->named_modules()) {
-      if (name.empty()) continue;  // the Sequential itself: its output is its last child's
-      RunningStats* out_stats = &outputs[name];
-      RunningStats* in_stats = module->type_name() == "Linear" ? &inputs[name] : nullptr;
-      handles.push_back(module->register_forward_hook(
-          [out_stats, in_stats](nn::Module&, const Tensor& in, const Tensor& out) {
-            out_stats->add(out);
-            if (in_stats != nullptr) in_stats->add(in);
-          }));
-    }
-    fmt::print("hooks attached: {}\n", hooks_attached(*model));
-
-    model->eval();
-    {
-      NoGradGuard no_grad;  // statistics only: no graph to record
-      for (const Tensor& b : batches) (*model)(b);
-    }
-    fmt::print("\noutputs of every module over {} batches\n", batches.size());
-    fmt::print("{:<6} {:<8} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7}\n", "module", "type", "count", "min",
-               "max", "mean", "std", "zeros%");
-    for (const auto& [name, m] : model->named_modules()) {
-      if (name.empty()) continue;
-      const RunningStats& s = outputs.at(name);
-      fmt::print("{:<6} {:<8} {:>7} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.4f} {:>6.1f}%\n", name,
-                 m->type_name(), s.count, s.min, s.max, s.mean(), s.stddev(),
-                 100.0 * static_cast<double>(s.zeros) / static_cast<double>(s.count));
-    }
-
-    // Hooks are removed through their handles. A hook left attached would keep running (and keep
-    // its captures alive) on every later forward.
-    for (nn::HookHandle& h : handles) h.remove();
-    fmt::print("\nhooks attached after remove(): {}\n", hooks_attached(*model));
-
-    // 2. quant::calibrate does the same with an observer per Linear input (here the histogram
-    //    observer, which also chooses the range an int8 quantizer should cover), and removes its
-    //    hooks itself, even when a forward throws.
-    const quant::CalibrationResult calib = quant::calibrate(*model, batches);
-    fmt::print("\nquant::calibrate, inputs of every Linear\n{}", calib.table());
-    fmt::print("hooks attached after calibrate(): {}\n", hooks_attached(*model));
-
-    // Both saw exactly the same values, so their ranges and counts must agree.
-    fmt::print("\ninputs of the Linear layers: hooks by hand vs calibrate\n");
-    for (const auto& [name, s] : inputs) {
-      const quant::LayerStats& c = calib.at(name);
-      const bool agree = s.count == c.count && s.min == c.min && s.max == c.max;
-      fmt::print("layer {}: hooks count {} [{:.4f}, {:.4f}], calibrate count {} [{:.4f}, {:.4f}]: {}\n", name,
-                 s.count, s.min, s.max, c.count, c.min, c.max, agree ? "agree" : "DIFFER");
-    }
+    std::vector<Tensor> batches;
+    auto model = trained_classifier(steps, batches);
+    const std::map<std::string, RunningStats> inputs = stats_by_hand(*model, batches);
+    compare_with_calibrate(*model, batches, inputs);
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands.hpp"
 #include "tests/support/datasets.hpp"
 #include "tests/support/process.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -213,6 +214,33 @@ TEST(CliQuantize, Int4DynamicAndQatFilesArePackedAndReloadToTheirAccuracy) {
   ASSERT_EQ(te.status, 0) << te.err;
   EXPECT_EQ(json_lines(te.out).back()["test_acc"], tl[0]["acc_qat"]) << te.out;
   for (const fs::path& f : {model, q4, qat}) fs::remove(f);
+}
+
+// A report's "made by" line: only what the user typed, each default left where it is declared.
+TEST(CliCommandLine, RepeatsTheGivenOptionsOnly) {
+  CLI::App app;
+  CLI::App* cmd = app.add_subcommand("demo");
+  std::string in, out, observer = "histogram";
+  int epochs = 5;
+  uint64_t seed = 0;
+  bool json = false, quiet = false;
+  cmd->add_option("in", in);
+  cmd->add_option("--epochs", epochs)->capture_default_str();
+  cmd->add_option("--seed", seed)->capture_default_str();
+  cmd->add_option("-o,--out", out);
+  cmd->add_option("--observer", observer)->capture_default_str();
+  cmd->add_flag("--json", json);
+  cmd->add_flag("-q,--quiet", quiet);
+  const std::vector<std::string> args = {"demo",     "--json", "-o",           "my report's dir",
+                                         "--epochs", "3",      "m.safetensors"};
+  app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 takes them in reverse
+  EXPECT_EQ(tinyml::cli::given_command_line(*cmd),
+            "tinyml demo m.safetensors --epochs 3 --out 'my report'\\''s dir' --json");
+  CLI::App bare;
+  CLI::App* plain = bare.add_subcommand("demo");
+  plain->add_option("--epochs", epochs)->capture_default_str();
+  bare.parse(std::vector<std::string>{"demo"});
+  EXPECT_EQ(tinyml::cli::given_command_line(*plain), "tinyml demo");
 }
 
 TEST(CliErrors, NegativeLearningRate) {

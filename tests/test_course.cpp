@@ -44,7 +44,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// The files the tooling scans for regions: the same extensions as is_source_file in course/course.cpp,
+// The files the tooling scans for regions: the same extensions as is_source_file in course/course_copy.cpp,
 // which is internal to it.
 bool is_source_file(const fs::path& p) {
   static const std::set<std::string> exts = {".cpp", ".hpp", ".h", ".cc", ".cxx", ".hh", ".ipp", ".inl"};
@@ -598,19 +598,15 @@ TEST(CourseAssignment, LeavesOutBuildTreesAndBuildProducts) {
   }
 }
 
-// The slow one (label "slow", see modules/CMakeLists.txt): a student copy with modules 02-07
-// removed is written, configured and built; its modules 02-07 fail with their TODOs, module 01
-// passes, and no solution line of 02-07 is left anywhere in it.
-TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
-  const std::set<int> selected{2, 3, 4, 5, 6, 7};
-  const fs::path dest = kBinary / "course-assignment-test";
-  fs::remove_all(dest);
-
-  // Solution lines unique to their region: present nowhere else in the project (lines of the
-  // regions that stay, those of modules 01, 09 and 10, count as elsewhere).
+// Solution lines unique to their regions: present nowhere else in the project (lines of the
+// regions that stay count as elsewhere).
+struct RemovedLines {
   std::map<std::string, int> outside;  // trimmed line → occurrences outside the removed regions
-  std::vector<std::pair<std::string, std::vector<std::string>>>
-      regions;  // "file:line" → its distinctive lines
+  std::vector<std::pair<std::string, std::vector<std::string>>> regions;  // "file:line" → its lines
+};
+
+RemovedLines removed_lines(const std::set<int>& selected) {
+  RemovedLines out;
   for (const fs::path& rel : project_files(kSource, {})) {
     if (!is_source_file(rel) && rel.extension() != ".md") continue;
     const std::string text = read(kSource / rel);
@@ -625,32 +621,33 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
           body.push_back(trimmed(lines[k]));
         }
         inside[r.begin_line - 1] = inside[r.end_line - 1] = true;
-        regions.emplace_back(fmt::format("{}:{}", rel.string(), r.begin_line), body);
+        out.regions.emplace_back(fmt::format("{}:{}", rel.string(), r.begin_line), body);
       }
     for (size_t k = 0; k < lines.size(); ++k)
-      if (!inside[k]) ++outside[trimmed(lines[k])];
+      if (!inside[k]) ++out.outside[trimmed(lines[k])];
   }
-  ASSERT_GE(regions.size(), 20u);
+  return out;
+}
 
-  const AssignmentReport made = make_assignment(kSource, dest, selected);
-  EXPECT_EQ(made.replaced.size(), regions.size());
-  EXPECT_THAT(error_of([&] { make_assignment(kSource, dest, selected); }), HasSubstr("is not empty"));
-
-  // grep -x: no distinctive line of a removed region is a line of any file of the copy.
+// grep -x: no distinctive line of a removed region is a line of any file of the copy.
+void expect_no_solution_line(const fs::path& dest, const RemovedLines& removed) {
   std::set<std::string> copy_lines;
   for (const auto& e : fs::recursive_directory_iterator(dest))
     if (e.is_regular_file())
       for (const std::string& l : lines_of(read(e.path()))) copy_lines.insert(trimmed(l));
-  for (const auto& [where, body] : regions) {
+  for (const auto& [where, body] : removed.regions) {
     int checked = 0;
     for (const std::string& line : body) {
-      if (line.size() < 16 || outside.count(line) || line.rfind("//", 0) == 0) continue;
+      if (line.size() < 16 || removed.outside.count(line) || line.rfind("//", 0) == 0) continue;
       ++checked;
       EXPECT_FALSE(copy_lines.count(line)) << where << ": solution line left in the copy: " << line;
     }
     EXPECT_GT(checked, 0) << where << ": no distinctive line to look for";
   }
-  // Markers: none left of the selected modules; every region of the others kept, solution and all.
+}
+
+// Markers: none left of the selected modules; every region of the others kept, solution and all.
+void expect_regions_kept(const fs::path& dest, const std::set<int>& selected) {
   std::map<int, int> source_regions, copy_regions;
   for (const fs::path& rel : project_files(kSource, {}))
     if (is_source_file(rel))
@@ -660,18 +657,10 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
       for (const Region& r : find_regions(read(dest / rel), rel.string())) ++copy_regions[r.module];
   for (const auto& [module, n] : source_regions)
     EXPECT_EQ(copy_regions[module], selected.count(module) ? 0 : n) << "regions of module " << module;
+}
 
-  // Configure and build only what grading needs (the library and the module tests), -Werror on.
-  const ProcessResult cfg = run_capture({"cmake", "-S", dest.string(), "-B", (dest / "build").string(),
-                                         "-DTINYML_BUILD_EXAMPLES=OFF", "-DTINYML_BUILD_BENCH=OFF",
-                                         "-DTINYML_BUILD_CLI=OFF", "-DTINYML_WERROR=ON"});
-  ASSERT_EQ(cfg.exit_code, 0) << cfg.output;
-  RunOptions o;
-  o.root = dest;
-  o.build_dir = "build";
-  o.jobs = 2;
-  const GradeReport r = grade(o);
-  ASSERT_TRUE(r.build_ok) << r.build_error;
+// Module 01 passes in full; every test of a selected module fails on its TODO.
+void expect_todo_grades(const GradeReport& r, const std::set<int>& selected) {
   for (const ModuleResult& m : r.modules) {
     if (m.module.number == 1) {
       EXPECT_TRUE(m.complete()) << m.first_failure << ": " << m.first_failure_reason;
@@ -686,5 +675,35 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
     }
   }
   EXPECT_THAT(format_table(r), HasSubstr("TODO 02:"));
+}
+
+// The slow one (label "slow", see modules/CMakeLists.txt): a student copy with modules 02-07
+// removed is written, configured and built; its modules 02-07 fail with their TODOs, module 01
+// passes, and no solution line of 02-07 is left anywhere in it.
+TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
+  const std::set<int> selected{2, 3, 4, 5, 6, 7};
+  const fs::path dest = kBinary / "course-assignment-test";
+  fs::remove_all(dest);
+  const RemovedLines removed = removed_lines(selected);
+  ASSERT_GE(removed.regions.size(), 20u);
+
+  const AssignmentReport made = make_assignment(kSource, dest, selected);
+  EXPECT_EQ(made.replaced.size(), removed.regions.size());
+  EXPECT_THAT(error_of([&] { make_assignment(kSource, dest, selected); }), HasSubstr("is not empty"));
+  expect_no_solution_line(dest, removed);
+  expect_regions_kept(dest, selected);
+
+  // Configure and build only what grading needs (the library and the module tests), -Werror on.
+  const ProcessResult cfg = run_capture({"cmake", "-S", dest.string(), "-B", (dest / "build").string(),
+                                         "-DTINYML_BUILD_EXAMPLES=OFF", "-DTINYML_BUILD_BENCH=OFF",
+                                         "-DTINYML_BUILD_CLI=OFF", "-DTINYML_WERROR=ON"});
+  ASSERT_EQ(cfg.exit_code, 0) << cfg.output;
+  RunOptions o;
+  o.root = dest;
+  o.build_dir = "build";
+  o.jobs = 2;
+  const GradeReport r = grade(o);
+  ASSERT_TRUE(r.build_ok) << r.build_error;
+  expect_todo_grades(r, selected);
   fs::remove_all(dest);
 }

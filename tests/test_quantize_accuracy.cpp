@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tests/support/datasets.hpp"
@@ -47,21 +48,11 @@ double accuracy(Sequential& model, const Tensor& images, const std::vector<float
 }
 
 // The reference recipe (784-256-128-10, Adam 1e-3, batch 128, seed 0) shortened to 2 epochs so
-// that it runs in a few seconds on one thread; accuracy is measured on the first 5 000 test
-// images. All 60 000 training images are used: with fewer optimizer steps (e.g. 2 epochs of
-// 10 000) the weights stay close to their uniform initialisation, where min/max is already the
-// least-error range and the int4 comparison below would test nothing.
-TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
-  if (!data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
-  tinyml::kernels::set_num_threads(1);
-  const std::string root = data::FashionMNIST::default_root();
-  auto train = std::make_shared<data::FashionMNIST>(root, true);
-  const data::FashionMNIST test(root, false, 5000);
-  std::vector<size_t> idx(test.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  const data::Batch test_batch = test.get_batch(idx);
-  const std::vector<float> labels = test_batch.target.to_vector();
-
+// that it runs in a few seconds on one thread. All 60 000 training images are used: with fewer
+// optimizer steps (e.g. 2 epochs of 10 000) the weights stay close to their uniform
+// initialisation, where min/max is already the least-error range and the int4 comparison below
+// would test nothing.
+std::shared_ptr<Sequential> trained_mlp(const std::shared_ptr<data::FashionMNIST>& train) {
   Generator gen(0);
   auto model = mlp(gen);
   tinyml::optim::Adam adam(model->parameters(), {.lr = 1e-3});
@@ -74,58 +65,82 @@ TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
       ce((*model)(b.data), b.target).backward();
       adam.step();
     }
-  const double fp32 = accuracy(*model, test_batch.data, labels);
+  return model;
+}
+
+// The first 5 000 test images, their labels and the trained float model's logits on them.
+struct TestSet {
+  Tensor images;
+  std::vector<float> labels;
+  Tensor fp32_logits;
+};
+
+TestSet test_set(const std::string& root, Sequential& model) {
+  const data::FashionMNIST test(root, false, 5000);
+  std::vector<size_t> idx(test.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  const data::Batch b = test.get_batch(idx);
+  NoGradGuard no_grad;
+  model.eval();
+  return {b.data, b.target.to_vector(), model(b.data).contiguous()};
+}
+
+// A quantized copy's accuracy, and the mean squared difference of its test logits from fp32's.
+struct Quantized {
+  double accuracy = 0.0;
+  double logit_mse = 0.0;
+};
+
+// Quantizes a fresh copy of the trained weights with `c`, calibrated on `calib`.
+Quantized quantized(Sequential& model, const QuantConfig& c, const std::vector<Tensor>& calib,
+                    const TestSet& test) {
+  Generator g(0);
+  auto copy = mlp(g);
+  copy->load_state_dict(model.state_dict());
+  quantize_model(*copy, c, calib);
+  Quantized q;
+  q.accuracy = accuracy(*copy, test.images, test.labels);
+  NoGradGuard no_grad;
+  const std::vector<float> a = (*copy)(test.images).to_vector(), b = test.fp32_logits.to_vector();
+  for (size_t i = 0; i < a.size(); ++i)
+    q.logit_mse += (a[i] - b[i]) * (a[i] - b[i]) / static_cast<double>(a.size());
+  return q;
+}
+
+// The weight-only configurations compared below: per channel at int4, per tensor at 3 bits, each
+// with min/max ranges and with the least-error ("mse") range.
+QuantConfig weight_only(int bits, Granularity g, const std::string& range) {
+  QuantConfig c;
+  c.mode = QuantMode::WeightOnly;
+  c.weight_spec = {bits, Scheme::Symmetric, g, 0, true};
+  c.weight_range = range;
+  return c;
+}
+
+TEST(QuantizeAccuracy, SmallFashionMnistMlpKeepsItsAccuracy) {
+  if (!data::FashionMNIST::available()) GTEST_SKIP() << tinyml_test::fashion_mnist_missing();
+  tinyml::kernels::set_num_threads(1);
+  const std::string root = data::FashionMNIST::default_root();
+  auto train = std::make_shared<data::FashionMNIST>(root, true);
+  auto model = trained_mlp(train);
+  const TestSet test = test_set(root, *model);
+  const double fp32 = accuracy(*model, test.images, test.labels);
   ASSERT_GT(fp32, 75.0) << "training failed; the comparisons below would mean nothing";
 
-  Tensor fp32_logits;
-  {
-    NoGradGuard no_grad;
-    fp32_logits = (*model)(test_batch.data).contiguous();
-  }
-  // Quantizes a fresh copy of the trained weights with `c`: its accuracy, and the mean squared
-  // difference of its test logits from fp32's.
-  struct Quantized {
-    double accuracy = 0.0;
-    double logit_mse = 0.0;
-  };
-  const auto quantized = [&](const QuantConfig& c, const std::vector<Tensor>& calib) {
-    Generator g(0);
-    auto copy = mlp(g);
-    copy->load_state_dict(model->state_dict());
-    quantize_model(*copy, c, calib);
-    Quantized q;
-    q.accuracy = accuracy(*copy, test_batch.data, labels);
-    NoGradGuard no_grad;
-    const std::vector<float> a = (*copy)(test_batch.data).to_vector(), b = fp32_logits.to_vector();
-    for (size_t i = 0; i < a.size(); ++i)
-      q.logit_mse += (a[i] - b[i]) * (a[i] - b[i]) / static_cast<double>(a.size());
-    return q;
-  };
-  std::vector<Tensor> calib;
-  {
-    std::vector<size_t> first(512);
-    for (size_t i = 0; i < first.size(); ++i) first[i] = i;
-    calib.push_back(train->get_batch(first).data);
-  }
-
-  QuantConfig dyn;
+  std::vector<size_t> first(512);
+  for (size_t i = 0; i < first.size(); ++i) first[i] = i;
+  const std::vector<Tensor> calib{train->get_batch(first).data};
   QuantConfig st;
   st.mode = QuantMode::Static;
-  QuantConfig int4_mm;  // int4 per output channel, the whole range of each row
-  int4_mm.mode = QuantMode::WeightOnly;
-  int4_mm.weight_spec = {4, Scheme::Symmetric, Granularity::PerChannel, 0, true};
-  QuantConfig int4_mse = int4_mm;  // the int4 target: each row clipped for least output error on `calib`
-  int4_mse.weight_range = "mse";
-  QuantConfig low_mm = int4_mm;  // 3 bits, one scale per matrix: where the choice of range decides
-  low_mm.weight_spec = {3, Scheme::Symmetric, Granularity::PerTensor, 0, true};
-  QuantConfig low_mse = low_mm;
-  low_mse.weight_range = "mse";  // without data: least error of the weight itself
-  const Quantized q_dyn = quantized(dyn, {});
-  const Quantized q_st = quantized(st, calib);
-  const Quantized q_mm = quantized(int4_mm, {});
-  const Quantized q_mse = quantized(int4_mse, calib);
-  const Quantized q_low_mm = quantized(low_mm, {});
-  const Quantized q_low_mse = quantized(low_mse, {});
+  const Quantized q_dyn = quantized(*model, QuantConfig{}, {}, test);
+  const Quantized q_st = quantized(*model, st, calib, test);
+  const Quantized q_mm = quantized(*model, weight_only(4, Granularity::PerChannel, "minmax"), {}, test);
+  // The int4 target: each row clipped for least output error on `calib`.
+  const Quantized q_mse = quantized(*model, weight_only(4, Granularity::PerChannel, "mse"), calib, test);
+  // 3 bits, one scale per matrix: where the choice of range decides. Without data, "mse" is the
+  // least error of the weight itself.
+  const Quantized q_low_mm = quantized(*model, weight_only(3, Granularity::PerTensor, "minmax"), {}, test);
+  const Quantized q_low_mse = quantized(*model, weight_only(3, Granularity::PerTensor, "mse"), {}, test);
   RecordProperty("fp32", std::to_string(fp32));
   RecordProperty("int8_dynamic", std::to_string(q_dyn.accuracy));
   RecordProperty("int8_static", std::to_string(q_st.accuracy));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -98,6 +99,26 @@ TEST(Accuracy, RestoresTheTrainingFlagAndChecksItsInput) {
                 accuracy(*model, Tensor::from_vector({0, 1}, {1, 2}), Tensor::from_vector({1, 0}, {2}));
               }),
               HasSubstr("1 examples but targets of shape [2]"));
+}
+
+TEST(ConfusionMatrix, CountsTrueAgainstPredictedClassesAcrossBatches) {
+  auto model = identity_classifier();
+  // The same hand-labelled examples as above: predictions 1, 0, 1, 1, labels 1, 0, 0, 1. Row t
+  // column p counts label t predicted as p: (0, 0) = 1, (0, 1) = 1, (1, 1) = 2.
+  const data::TensorDataset set(Tensor::from_vector({0, 1, 5, 2, -1, 3, 7, 7.5f}, {4, 2}),
+                                Tensor::from_vector({1, 0, 0, 1}, {4}));
+  model->train();
+  EXPECT_EQ(confusion_matrix(*model, set, 2, /*batch=*/3), (std::vector<int64_t>{1, 1, 0, 2}));
+  EXPECT_TRUE(model->is_training());
+  EXPECT_THAT(error_of([&] { confusion_matrix(*model, set, 3); }), HasSubstr("expected (4, 3)"));
+  const data::TensorDataset bad(Tensor::from_vector({0, 1}, {1, 2}), Tensor::from_vector({2}, {1}));
+  EXPECT_THAT(error_of([&] { confusion_matrix(*model, bad, 2); }),
+              HasSubstr("target 2 is not a class index in [0, 2)"));
+  const data::TensorDataset nan(Tensor::from_vector({0, std::nanf("")}, {1, 2}),
+                                Tensor::from_vector({1}, {1}));
+  EXPECT_THAT(error_of([&] { confusion_matrix(*model, nan, 2); }), HasSubstr("NaN or Inf"));
+  EXPECT_THAT(error_of([&] { confusion_matrix(*model, set, 2, 0); }),
+              HasSubstr("confusion_matrix: batch must be positive"));
 }
 
 TEST(TrainEpoch, LearnsSpiralsAndReportsEveryStep) {

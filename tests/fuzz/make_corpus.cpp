@@ -252,7 +252,15 @@ void safetensors_corpus(const fs::path& tmp) {
 
 // ---- whole-model files ----
 
-void model_corpus(const fs::path& tmp) {
+// The valid model files the broken copies below start from.
+struct ModelFiles {
+  Bytes plain;  // a float MLP
+  Bytes stat;   // int8 static, a fused ReLU
+  Bytes int4;   // int4 weight-only, packed
+};
+
+// Writes valid model files of every module type and quantized form, and returns three of them.
+ModelFiles valid_models(const fs::path& tmp) {
   Generator gen(2);
   auto save = [&](const std::string& name, const nn::Sequential& m) {
     const fs::path p = tmp / name;
@@ -261,7 +269,6 @@ void model_corpus(const fs::path& tmp) {
     put("model_file", name, b);
     return b;
   };
-
   const Bytes plain = save("float-mlp.safetensors", *float_mlp(gen));
   {
     auto m = std::make_shared<nn::Sequential>();
@@ -303,7 +310,15 @@ void model_corpus(const fs::path& tmp) {
     return save("int4-weight-only.safetensors", *m);
   }();
 
-  // Broken copies: the module tree (a JSON string inside the metadata) edited one field at a time.
+  return {plain, stat, int4};
+}
+
+// Broken copies of `valid`, one defect each: mostly the module tree (a JSON string inside the metadata)
+// edited one field at a time.
+void broken_models(const ModelFiles& valid) {
+  const Bytes& plain = valid.plain;
+  const Bytes& stat = valid.stat;
+  const Bytes& int4 = valid.int4;
   auto edit = [&](const Bytes& file, const std::string& out, const std::string& from, const std::string& to) {
     io::SafetensorsFile f = io::read_safetensors_bytes(file);
     f.metadata[io::kModulesKey] = replaced(f.metadata[io::kModulesKey], from, to);
@@ -346,6 +361,8 @@ void model_corpus(const fs::path& tmp) {
     put("model_file", "many-modules.safetensors", io::serialize_safetensors(f.tensors, f.metadata));
   }
 }
+
+void model_corpus(const fs::path& tmp) { broken_models(valid_models(tmp)); }
 
 // ---- command line ----
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <string_view>
 
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
@@ -36,21 +35,16 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
 
 namespace detail {
 
-// Runs one child of a Sequential. An Error from inside it is re-thrown with the child's dotted name
-// and type in front ("Sequential::forward: module '2' (Linear): Linear::forward: ..."), so that in a
-// deep chain the message says which layer got the wrong shape; nested Sequentials extend the
-// dotted name instead of repeating the prefix. A course TODO passes unchanged (the grader reads it).
+// Runs one child of a Sequential. An Error from inside it (whatever its type: a course TODO stays a
+// NotImplemented) leaves with the child's name and type added (Error::add_module), so that in a
+// deep chain the message says which layer got the wrong shape: "Sequential::forward: module '2'
+// (Linear): Linear::forward: ...", and "module 'head.0'" through nested Sequentials.
 Tensor call_child(const std::string& name, Module& child, const Tensor& x) {
   try {
     return child(x);
-  } catch (const NotImplemented&) {
+  } catch (Error& e) {
+    e.add_module("Sequential::forward", name, child.type_name());
     throw;
-  } catch (const Error& e) {
-    static constexpr std::string_view kPrefix = "Sequential::forward: module '";
-    const std::string_view inner = e.what();
-    if (inner.starts_with(kPrefix))
-      throw Error(fmt::format("{}{}.{}", kPrefix, name, inner.substr(kPrefix.size())));
-    throw Error(fmt::format("{}{}' ({}): {}", kPrefix, name, child.type_name(), inner));
   }
 }
 

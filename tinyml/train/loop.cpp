@@ -73,9 +73,10 @@ void count_correct(const Tensor& logits, const data::Batch& b, EvalResult& r) {
 
 }  // namespace
 
-EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batch) {
-  TINYML_CHECK(batch > 0, "evaluate: batch must be positive, got 0");
-  TINYML_CHECK(dataset.size() > 0, "evaluate: the dataset is empty");
+double predict_batches(nn::Module& model, const data::Dataset& dataset, size_t batch, const BatchFn& fn,
+                       const char* who) {
+  TINYML_CHECK(batch > 0, "{}: batch must be positive, got 0", who);
+  TINYML_CHECK(dataset.size() > 0, "{}: the dataset is empty", who);
   // Restores the caller's mode even when a forward throws.
   struct ModeGuard {
     nn::Module& m;
@@ -97,17 +98,54 @@ EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batc
   // first touch of buffers) that would otherwise dominate a small evaluation.
   (void)model(batches.front().data);
 
-  EvalResult r;
   double forward_s = 0.0;
   for (const data::Batch& b : batches) {
     const auto t0 = std::chrono::steady_clock::now();
     const Tensor logits = model(b.data).contiguous();
     forward_s += seconds_since(t0);
-    count_correct(logits, b, r);
+    fn(b, logits);
   }
+  return forward_s;
+}
+
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, size_t batch) {
+  EvalResult r;
+  const double forward_s = predict_batches(
+      model, dataset, batch,
+      [&r](const data::Batch& b, const Tensor& logits) { count_correct(logits, b, r); }, "evaluate");
   r.accuracy = static_cast<double>(r.correct) / static_cast<double>(r.n);
   r.ms_per_1000 = forward_s * 1e3 * 1000.0 / static_cast<double>(r.n);
   return r;
+}
+
+std::vector<int64_t> confusion_matrix(nn::Module& model, const data::Dataset& dataset, int64_t classes,
+                                      size_t batch) {
+  TINYML_CHECK(classes > 0 && classes <= 100000, "confusion_matrix: classes must be in [1, 100000], got {}",
+               classes);
+  std::vector<int64_t> m(static_cast<size_t>(classes * classes), 0);
+  predict_batches(
+      model, dataset, batch,
+      [&](const data::Batch& b, const Tensor& logits) {
+        TINYML_CHECK(logits.dim() == 2 && logits.size(0) == b.data.size(0) && logits.size(1) == classes,
+                     "confusion_matrix: the model returned shape {} for a batch of {}; expected ({}, {})",
+                     shape_str(logits.shape()), b.data.size(0), b.data.size(0), classes);
+        const std::vector<float> target = b.target.to_vector();
+        TINYML_CHECK(static_cast<int64_t>(target.size()) == logits.size(0),
+                     "confusion_matrix: targets of shape {} do not hold one class index per example",
+                     shape_str(b.target.shape()));
+        for (int64_t i = 0; i < logits.size(0); ++i) {
+          const float* row = logits.data() + i * classes;
+          TINYML_CHECK(std::all_of(row, row + classes, [](float v) { return std::isfinite(v); }),
+                       "confusion_matrix: the model's outputs hold NaN or Inf for an example of this batch");
+          const float t = target[static_cast<size_t>(i)];
+          TINYML_CHECK(t >= 0.0f && t < static_cast<float>(classes) && t == std::floor(t),
+                       "confusion_matrix: target {} is not a class index in [0, {})", t, classes);
+          const int64_t p = std::max_element(row, row + classes) - row;
+          ++m[static_cast<size_t>(static_cast<int64_t>(t) * classes + p)];
+        }
+      },
+      "confusion_matrix");
+  return m;
 }
 
 double accuracy(nn::Module& model, const data::Dataset& dataset) { return evaluate(model, dataset).accuracy; }
