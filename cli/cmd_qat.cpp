@@ -100,8 +100,6 @@ void run_qat(const QatOptions& o) {
     return evaluate(*m, *data.test);
   }();
 
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   // The control: the float model trained exactly as QAT trains (same epochs, rate, order), so that
   // what QAT gains from the extra training is not credited to quantization-awareness.
   std::optional<EvalResult> control;
@@ -112,7 +110,7 @@ void run_qat(const QatOptions& o) {
                        {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), human && !o.quiet);
-      train_epoch(*m, l, *opt, loss, bar.epoch_progress());
+      data::train_epoch(*m, *opt, l, bar.epoch_progress());
       bar.finish();
     }
     control = evaluate(*m, *data.test);
@@ -130,7 +128,7 @@ void run_qat(const QatOptions& o) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("qat epoch {}/{}", epoch, o.epochs), loader.size(), human && !o.quiet);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
+    const double train_loss = data::train_epoch(*model, *optimizer, loader, bar.epoch_progress()).loss;
     const double epoch_s = seconds_since(t0);
     bar.finish();
     const EvalResult fq = evaluate(*model, *data.test);

@@ -65,8 +65,6 @@ void run_train(const TrainOptions& o) {
   Generator init_gen(o.seed);
   auto model = make_mlp(arch, init_gen);
   auto optimizer = make_optimizer(o.optimizer, model->parameters(), o.lr, o.momentum);
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   data::DataLoader loader(data.train,
                           {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
 
@@ -89,7 +87,7 @@ void run_train(const TrainOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     double train_loss = 0.0;
     try {
-      train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
+      train_loss = data::train_epoch(*model, *optimizer, loader, bar.epoch_progress()).loss;
     } catch (const Error& e) {
       throw Error(fmt::format("train: epoch {} of {}: {}", epoch, o.epochs, e.what()));
     }

@@ -250,8 +250,6 @@ void run_demo(const DemoOptions& o) {
   manual_seed(o.seed);
   Generator init_gen(o.seed);
   auto model = make_mlp(kArch, init_gen);
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   {
     auto optimizer = make_optimizer("adam", model->parameters(), kLr, 0.0);
     data::DataLoader loader(data.train,
@@ -259,7 +257,7 @@ void run_demo(const DemoOptions& o) {
     for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
       ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), chatty);
       const auto t0 = std::chrono::steady_clock::now();
-      const double train_loss = train_epoch(*model, loader, *optimizer, loss, bar.epoch_progress());
+      const double train_loss = data::train_epoch(*model, *optimizer, loader, bar.epoch_progress()).loss;
       const double seconds = seconds_since(t0);
       bar.finish();
       const EvalResult test = evaluate(*model, *data.test);
@@ -338,7 +336,7 @@ void run_demo(const DemoOptions& o) {
                             {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
     for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
       ProgressBar qbar(fmt::format("QAT epoch {}/{}", epoch, o.qat_epochs), loader.size(), chatty);
-      train_epoch(*m, loader, *optimizer, loss, qbar.epoch_progress());
+      data::train_epoch(*m, *optimizer, loader, qbar.epoch_progress());
       qbar.finish();
     }
     quant::convert(*m);
@@ -359,7 +357,7 @@ void run_demo(const DemoOptions& o) {
                           {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
       for (int64_t epoch = 1; epoch <= o.qat_epochs; ++epoch) {
         ProgressBar cbar(fmt::format("fp32 control epoch {}/{}", epoch, o.qat_epochs), cl.size(), chatty);
-        train_epoch(*c, cl, *copt, loss, cbar.epoch_progress());
+        data::train_epoch(*c, *copt, cl, cbar.epoch_progress());
         cbar.finish();
       }
       res.qat_control_accuracy = evaluate(*c, *data.test).accuracy;
