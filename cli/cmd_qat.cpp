@@ -97,12 +97,6 @@ QatInputs load_inputs(const QatOptions& o) {
   return in;
 }
 
-LossFn cross_entropy() {
-  return [ce = nn::CrossEntropyLoss()](const Tensor& logits, const Tensor& targets) {
-    return ce(logits, targets);
-  };
-}
-
 // The two post-training baselines, each on a fresh copy of the float model. PTQ with the very same
 // quantizers as QAT (observe, convert, no training); and the library's own static PTQ with the same
 // specs, its input ranges chosen by the histogram observer (least quantization error): the
@@ -129,7 +123,7 @@ EvalResult control_run(const QatOptions& o, const QatInputs& in) {
                      {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("fp32 control epoch {}/{}", epoch, o.epochs), l.size(), !o.json && !o.quiet);
-    train_epoch(*m, l, *opt, cross_entropy(), bar.epoch_progress());
+    data::train_epoch(*m, *opt, l, bar.epoch_progress());
     bar.finish();
   }
   return evaluate(*m, *in.data.test);
@@ -147,7 +141,7 @@ void qat_run(const QatOptions& o, QatInputs& in, QatResults& r, const QatListene
     const auto t0 = std::chrono::steady_clock::now();
     EpochRow e;
     e.epoch = epoch;
-    e.train_loss = train_epoch(*in.model, loader, *optimizer, cross_entropy(), bar.epoch_progress());
+    e.train_loss = data::train_epoch(*in.model, *optimizer, loader, bar.epoch_progress()).loss;
     e.epoch_s = seconds_since(t0);
     bar.finish();
     e.test_acc = evaluate(*in.model, *in.data.test).accuracy;

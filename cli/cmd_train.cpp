@@ -77,8 +77,6 @@ bool reported(const TrainOptions& o, int64_t epoch) {
 void train_epochs(const TrainOptions& o, nn::Module& model, const DataSplits& data, TrainResults& r,
                   const TrainListener& listener) {
   auto optimizer = make_optimizer(o.optimizer, model.parameters(), o.lr, o.momentum);
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   data::DataLoader loader(data.train,
                           {.batch_size = static_cast<size_t>(o.batch), .shuffle = true, .seed = o.seed});
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -87,7 +85,7 @@ void train_epochs(const TrainOptions& o, nn::Module& model, const DataSplits& da
     EpochRow e;
     e.epoch = epoch;
     try {
-      e.train_loss = train_epoch(model, loader, *optimizer, loss, bar.epoch_progress());
+      e.train_loss = data::train_epoch(model, *optimizer, loader, bar.epoch_progress()).loss;
     } catch (const Error& err) {
       throw Error(fmt::format("train: epoch {} of {}: {}", epoch, o.epochs, err.what()));
     }

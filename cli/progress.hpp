@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "tinyml/train/loop.hpp"
+#include "tinyml/train/evaluate.hpp"
 
 namespace tinyml::cli {
 

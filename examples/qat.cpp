@@ -39,9 +39,7 @@ std::shared_ptr<nn::Sequential> copy_of(const nn::Sequential& model) {
 
 void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   optim::Adam adam(model.parameters(), {.lr = lr});
-  const nn::CrossEntropyLoss loss_fn;
-  for (int epoch = 0; epoch < epochs; ++epoch)
-    train::train_epoch(model, loader, adam, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
+  for (int epoch = 0; epoch < epochs; ++epoch) data::train_epoch(model, adam, loader);
 }
 
 // Test accuracy in percent (train::accuracy runs in eval mode without a graph, and restores the mode).

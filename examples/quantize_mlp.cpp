@@ -58,11 +58,8 @@ int main(int argc, char** argv) {
     // 1. A float model to start from: the reference MLP, briefly trained.
     auto model = make_mlp();
     optim::Adam adam(model->parameters(), {.lr = 1e-3});
-    const nn::CrossEntropyLoss loss_fn;
     data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
-    for (int epoch = 0; epoch < epochs; ++epoch)
-      tinyml::train::train_epoch(*model, loader, adam,
-                                 [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
+    for (int epoch = 0; epoch < epochs; ++epoch) data::train_epoch(*model, adam, loader);
     const double fp32_acc = accuracy(*model, test);
     fmt::print("fp32 model: {} training images, {} epochs, test accuracy {:.2f}%\n\n", train->size(), epochs,
                fp32_acc);

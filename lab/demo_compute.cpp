@@ -69,7 +69,6 @@ struct Runner {
   std::vector<Tensor> calib;
   std::string fp32_path;
   Results res;
-  LossFn loss;
   std::unique_ptr<ProgressBar> bar;  // the quantization steps
   size_t done = 0;
 
@@ -127,7 +126,7 @@ struct Runner {
                             {.batch_size = static_cast<size_t>(kBatch), .shuffle = true, .seed = o.seed + 1});
     for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
       ProgressBar b(fmt::format("{} {}/{}", label, epoch, epochs), loader.size(), events.progress);
-      train_epoch(m, loader, *optimizer, loss, b.epoch_progress());
+      data::train_epoch(m, *optimizer, loader, b.epoch_progress());
       b.finish();
     }
   }
@@ -179,7 +178,7 @@ std::shared_ptr<nn::Sequential> train_float(Runner& run) {
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     ProgressBar bar(fmt::format("epoch {}/{}", epoch, o.epochs), loader.size(), run.events.progress);
     const auto t0 = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(*model, loader, *optimizer, run.loss, bar.epoch_progress());
+    const double train_loss = data::train_epoch(*model, *optimizer, loader, bar.epoch_progress()).loss;
     const double seconds = seconds_since(t0);
     bar.finish();
     const EvalResult test = evaluate(*model, *run.data.test);
@@ -281,14 +280,12 @@ void bit_sweep(Runner& run, const Int4Models& int4) {
 
 Results compute(const Options& o, const Events& events) {
   const auto t_start = std::chrono::steady_clock::now();
-  const nn::CrossEntropyLoss ce;
   Runner run{o,
              events,
              load_dataset("fashion-mnist", /*train=*/true, limit_of(o.train_limit), limit_of(o.test_limit)),
              {},
              (fs::path(o.out) / "fp32.safetensors").string(),
              {},
-             [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); },
              nullptr,
              0};
   describe(run);

@@ -56,10 +56,8 @@ Lab load_or_train(const Options& o) {
   Generator gen(o.seed);
   lab.model = make_mlp(arch, gen);
   auto opt = make_optimizer("adam", lab.model->parameters(), 1e-3, 0.0);
-  const nn::CrossEntropyLoss ce;
   data::DataLoader loader(lab.data.train, {.batch_size = 128, .shuffle = true, .seed = o.seed});
-  for (int64_t e = 0; e < o.epochs; ++e)
-    train_epoch(*lab.model, loader, *opt, [&ce](const Tensor& l, const Tensor& t) { return ce(l, t); });
+  for (int64_t e = 0; e < o.epochs; ++e) data::train_epoch(*lab.model, *opt, loader);
   lab.model_text = fmt::format("MLP {} trained here: {} epoch(s) of Adam 1e-3 on {} {} examples (seed {})",
                                arch_string(arch), o.epochs, lab.data.train->size(), lab.data.name, o.seed);
   return lab;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -127,19 +128,17 @@ TEST(TrainEpoch, LearnsSpiralsAndReportsEveryStep) {
   auto model = make_mlp(parse_arch(d.default_arch), gen);
   auto opt = make_optimizer("adam", model->parameters(), 0.01, 0.0);
   data::DataLoader loader(d.train, {.batch_size = 64, .shuffle = true, .seed = 0});
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& l, const Tensor& t) { return ce(l, t); };
   std::vector<size_t> steps;
   double last_reported = 0.0;
   double first = 0.0;
   double last = 0.0;
   for (int epoch = 0; epoch < 30; ++epoch) {
     steps.clear();
-    last = train_epoch(*model, loader, *opt, loss, [&](size_t step, size_t total, double mean) {
-      EXPECT_EQ(total, loader.size());
-      steps.push_back(step);
-      last_reported = mean;
-    });
+    last = data::train_epoch(*model, *opt, loader, [&](size_t step, size_t total, double mean) {
+             EXPECT_EQ(total, loader.size());
+             steps.push_back(step);
+             last_reported = mean;
+           }).loss;
     if (epoch == 0) first = last;
   }
   ASSERT_EQ(steps.size(), loader.size());
@@ -158,12 +157,25 @@ TEST(TrainEpoch, AnEmptyLoaderIsAnError) {
   auto set = std::make_shared<data::TensorDataset>(Tensor::from_vector({0, 1}, {1, 2}),
                                                    Tensor::from_vector({1}, {1}));
   data::DataLoader loader(set, {.batch_size = 2, .drop_last = true});
-  const nn::CrossEntropyLoss ce;
-  EXPECT_THAT(error_of([&] {
-                train_epoch(*model, loader, *opt,
-                            [&ce](const Tensor& l, const Tensor& t) { return ce(l, t); });
-              }),
-              HasSubstr("the loader gave no batches"));
+  EXPECT_THAT(error_of([&] { data::train_epoch(*model, *opt, loader); }),
+              HasSubstr("the loader gave no batches (dataset of 1 examples, batch 2, drop_last true)"));
+}
+
+TEST(TrainEpoch, ANonFiniteLossStopsBeforeItsUpdate) {
+  auto model = identity_classifier();
+  auto opt = make_optimizer("sgd", model->parameters(), 0.1, 0.0);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Two batches of one example: the first is fine, the second's input is NaN.
+  auto set = std::make_shared<data::TensorDataset>(Tensor::from_vector({0, 1, nan, 1}, {2, 2}),
+                                                   Tensor::from_vector({1, 0}, {2}));
+  data::DataLoader loader(set, {.batch_size = 1});
+  std::vector<float> after_first;
+  const auto hook = [&](size_t step, size_t, double) {
+    if (step == 1) after_first = model->weight.to_vector();
+  };
+  EXPECT_THAT(error_of([&] { data::train_epoch(*model, *opt, loader, hook); }),
+              HasSubstr("train_epoch: the loss is nan at step 2 of 2; training stopped"));
+  EXPECT_EQ(model->weight.to_vector(), after_first);  // the NaN step changed nothing
 }
 
 TEST(Optimizers, ByName) {

@@ -92,8 +92,6 @@ std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   Generator gen(0);
   auto model = make_mlp({784, 256, 128, 10}, gen);
   auto optimizer = make_optimizer("adam", model->parameters(), 1e-3, 0.0);
-  const nn::CrossEntropyLoss ce;
-  const LossFn loss = [&ce](const Tensor& logits, const Tensor& targets) { return ce(logits, targets); };
   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
 
   // Whole epochs, one after the other on one model, as training runs them: the median and the
@@ -102,7 +100,7 @@ std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
   std::vector<double> epoch_s;
   for (int r = 0; r < std::max(1, o.repeat); ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    train_epoch(*model, loader, *optimizer, loss);
+    data::train_epoch(*model, *optimizer, loader);
     epoch_s.push_back(seconds_since(t0));
   }
   std::vector<BenchResult> out;

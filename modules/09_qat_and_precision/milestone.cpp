@@ -27,9 +27,7 @@ std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) { return train::make_ml
 
 void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   optim::Adam opt(model.parameters(), {.lr = lr});
-  const nn::CrossEntropyLoss loss_fn;
-  for (int e = 0; e < epochs; ++e)
-    train::train_epoch(model, loader, opt, [&](const Tensor& l, const Tensor& t) { return loss_fn(l, t); });
+  for (int e = 0; e < epochs; ++e) data::train_epoch(model, opt, loader);
   model.eval();
 }
 

@@ -11,21 +11,11 @@ namespace tinyml::data {
 
 namespace {
 
-// Restores a module's train/eval mode when it goes out of scope, whatever happens.
-class ModeGuard {
- public:
-  ModeGuard(nn::Module& m, bool training) : m_(m), was_(m.is_training()) { m_.train(training); }
-  ~ModeGuard() { m_.train(was_); }
-  ModeGuard(const ModeGuard&) = delete;
-  ModeGuard& operator=(const ModeGuard&) = delete;
-
- private:
-  nn::Module& m_;
-  bool was_;
-};
-
-EpochResult finish(double loss_sum, double correct, size_t examples, const char* fn) {
-  TINYML_CHECK(examples > 0, "{}: the loader gave no batch", fn);
+EpochResult finish(double loss_sum, double correct, size_t examples, const DataLoader& loader,
+                   const char* fn) {
+  TINYML_CHECK(examples > 0,
+               "{}: the loader gave no batches (dataset of {} examples, batch {}, drop_last {})", fn,
+               loader.dataset().size(), loader.options().batch_size, loader.options().drop_last);
   const auto n = static_cast<double>(examples);
   return {loss_sum / n, correct / n, examples};
 }
@@ -45,30 +35,37 @@ double accuracy(const Tensor& logits, const Tensor& targets) {
   // END SOLUTION
 }
 
-EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoader& loader) {
-  ModeGuard mode(model, /*training=*/true);
+EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoader& loader,
+                        const StepHook& after_step) {
+  nn::ModeGuard mode(model, /*training=*/true);
   double loss_sum = 0.0, correct = 0.0;
-  size_t examples = 0;
-  // BEGIN SOLUTION 06: train_epoch: zero_grad, cross-entropy of the model's logits, backward, step
+  size_t examples = 0, step = 0;
+  const size_t steps = loader.size();
   for (const Batch& batch : loader) {
+    // BEGIN SOLUTION 06: train_epoch: zero_grad, cross-entropy of the model's logits, backward, step
     optimizer.zero_grad();
     const Tensor logits = model(batch.data);
     const Tensor loss = cross_entropy(logits, batch.target);
     const double value = loss.item();
-    TINYML_CHECK(std::isfinite(value), "train_epoch: the loss of batch {} is {}", examples, value);
+    TINYML_CHECK(std::isfinite(value),
+                 "train_epoch: the loss is {} at step {} of {}; training stopped (a learning rate too high "
+                 "for the data, or non-finite inputs)",
+                 value, step + 1, steps);
     loss.backward();
     optimizer.step();
     const auto n = static_cast<size_t>(batch.target.size(0));
     loss_sum += value * static_cast<double>(n);
     correct += accuracy(logits.detach(), batch.target) * static_cast<double>(n);
     examples += n;
+    // END SOLUTION
+    ++step;
+    if (after_step) after_step(step, steps, loss_sum / static_cast<double>(examples));
   }
-  // END SOLUTION
-  return finish(loss_sum, correct, examples, "train_epoch");
+  return finish(loss_sum, correct, examples, loader, "train_epoch");
 }
 
 EpochResult evaluate(nn::Module& model, DataLoader& loader) {
-  ModeGuard mode(model, /*training=*/false);
+  nn::ModeGuard mode(model, /*training=*/false);
   double loss_sum = 0.0, correct = 0.0;
   size_t examples = 0;
   // BEGIN SOLUTION 06: evaluate: eval mode, no graph; sum loss and hits per example over every batch
@@ -81,7 +78,7 @@ EpochResult evaluate(nn::Module& model, DataLoader& loader) {
     examples += n;
   }
   // END SOLUTION
-  return finish(loss_sum, correct, examples, "evaluate");
+  return finish(loss_sum, correct, examples, loader, "evaluate");
 }
 
 }  // namespace tinyml::data

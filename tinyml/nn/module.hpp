@@ -137,4 +137,18 @@ class Module : public std::enable_shared_from_this<Module> {
   bool training_ = true;
 };
 
+// Puts a module (and its children) in train or eval mode for a scope, and restores the mode it
+// had when the scope ends, also when the scope is left by an exception.
+class ModeGuard {
+ public:
+  ModeGuard(Module& m, bool training) : m_(m), was_training_(m.is_training()) { m_.train(training); }
+  ~ModeGuard() { m_.train(was_training_); }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  Module& m_;
+  bool was_training_;
+};
+
 }  // namespace tinyml::nn

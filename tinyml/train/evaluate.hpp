@@ -1,5 +1,5 @@
-// The training loop and its measures: one epoch of minibatch descent, classification accuracy and
-// the confusion matrix.
+// Measuring a classifier: accuracy over a dataset (with the forward time and non-finite outputs
+// counted) and the confusion matrix, on one batched forward pass.
 #pragma once
 
 #include <cstddef>
@@ -8,26 +8,15 @@
 #include <vector>
 
 #include "tinyml/core/tensor.hpp"
-#include "tinyml/data/dataloader.hpp"
 #include "tinyml/data/dataset.hpp"
+#include "tinyml/data/epoch.hpp"
 #include "tinyml/nn/module.hpp"
-#include "tinyml/optim/optimizer.hpp"
 
 namespace tinyml::train {
 
-// The loss of a batch: logits (batch, classes) and the batch's targets → a 0-D tensor.
-using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& targets)>;
-
-// Called after each step of an epoch with the steps done, the steps of the epoch
-// (loader.size()) and the mean loss so far (examples weighted equally).
-using Progress = std::function<void(size_t step, size_t steps, double mean_loss)>;
-
-// One pass over `loader`: zero_grad, forward, loss, backward, step per batch. Returns the mean
-// loss over the examples of the pass (batches weighted by their size). The model is put in
-// training mode. `progress`, when set, is called after every step. Throws tinyml::Error when
-// the loader gives no batch, and when a loss is not finite (naming the step, before its update).
-double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
-                   const LossFn& loss, const Progress& progress = {});
+// The training loop itself is data::train_epoch (tinyml/data/epoch.hpp); its per-step hook is a
+// progress bar's.
+using Progress = data::StepHook;
 
 struct EvalResult {
   double accuracy = 0.0;  // fraction of the examples whose argmax logit is the target class

@@ -1,4 +1,4 @@
-#include "tinyml/train/loop.hpp"
+#include "tinyml/train/evaluate.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,37 +9,6 @@
 #include "tinyml/core/error.hpp"
 
 namespace tinyml::train {
-
-double train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& optimizer,
-                   const LossFn& loss, const Progress& progress) {
-  model.train();
-  double total = 0.0;
-  size_t seen = 0;
-  size_t step = 0;
-  const size_t steps = loader.size();
-  for (const data::Batch& batch : loader) {
-    optimizer.zero_grad();
-    const Tensor logits = model(batch.data);
-    const Tensor l = loss(logits, batch.target);
-    const float value = l.item();
-    // Checked before the step: a NaN loss turns every weight it reaches into NaN.
-    TINYML_CHECK(std::isfinite(value),
-                 "train_epoch: the loss is {} at step {} of {}; training stopped (a learning rate too "
-                 "high for the data, or non-finite inputs)",
-                 value, step + 1, steps);
-    l.backward();
-    optimizer.step();
-    const auto b = static_cast<size_t>(batch.data.size(0));
-    total += static_cast<double>(value) * static_cast<double>(b);
-    seen += b;
-    ++step;
-    if (progress) progress(step, steps, total / static_cast<double>(seen));
-  }
-  TINYML_CHECK(seen > 0,
-               "train_epoch: the loader gave no batches (dataset of {} examples, batch {}, drop_last {})",
-               loader.dataset().size(), loader.options().batch_size, loader.options().drop_last);
-  return total / static_cast<double>(seen);
-}
 
 namespace {
 
@@ -77,13 +46,7 @@ double predict_batches(nn::Module& model, const data::Dataset& dataset, size_t b
                        const char* who) {
   TINYML_CHECK(batch > 0, "{}: batch must be positive, got 0", who);
   TINYML_CHECK(dataset.size() > 0, "{}: the dataset is empty", who);
-  // Restores the caller's mode even when a forward throws.
-  struct ModeGuard {
-    nn::Module& m;
-    bool was_training;
-    ~ModeGuard() { m.train(was_training); }
-  } mode{model, model.is_training()};
-  model.eval();
+  nn::ModeGuard mode(model, /*training=*/false);  // the caller's mode comes back, also after a throw
   NoGradGuard no_grad;
 
   // Batches are materialised first so that the clock sees only the model.
