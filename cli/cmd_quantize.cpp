@@ -118,7 +118,7 @@ void run_quantize(const QuantizeOptions& o) {
         {"file_bytes_before", in_size},
         {"file_bytes_after", out_size},
         {"file_ratio", file_ratio},
-        {"report", nlohmann::json::parse(report.to_json())},
+        {"report", report.to_json()},
     };
     fmt::print("{}\n", out.dump());
     return;

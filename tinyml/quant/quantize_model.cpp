@@ -305,7 +305,7 @@ std::string QuantReport::table() const {
   return out;
 }
 
-std::string QuantReport::to_json() const {
+nlohmann::json QuantReport::to_json() const {
   nlohmann::json layers_json = nlohmann::json::array();
   for (const LayerReport& l : layers) {
     layers_json.push_back({{"name", l.name},
@@ -323,11 +323,10 @@ std::string QuantReport::to_json() const {
   const double ratio = bytes_before == 0
                            ? std::numeric_limits<double>::quiet_NaN()
                            : static_cast<double>(bytes_after) / static_cast<double>(bytes_before);
-  const nlohmann::json j = {{"layers", layers_json},
-                            {"bytes_before", bytes_before},
-                            {"bytes_after", bytes_after},
-                            {"ratio", number_or_null(ratio)}};
-  return j.dump();
+  return {{"layers", layers_json},
+          {"bytes_before", bytes_before},
+          {"bytes_after", bytes_after},
+          {"ratio", number_or_null(ratio)}};
 }
 
 // ---- sizes ----
