@@ -1,5 +1,4 @@
-// The output pass of an integer Linear: int32 accumulators to floats, zero points, scales and bias in one
-// loop.
+// The output pass of an integer Linear: int32 sums to floats, zero points, scales and bias in one loop.
 #pragma once
 
 #include <cstdint>
