@@ -51,10 +51,7 @@ quant::QuantConfig make_config(const QuantizeOptions& o) {
   c.mode = quant::parse_quant_mode(o.mode);
   // Weights are signed whatever the scheme: the int8 GEMM takes int8 weights, and a signed
   // affine range centres on the (mostly symmetric) weight distribution as well as an unsigned one.
-  c.weight_spec = {
-      o.bits, o.scheme == "affine" ? quant::Scheme::Affine : quant::Scheme::Symmetric,
-      o.granularity == "per-tensor" ? quant::Granularity::PerTensor : quant::Granularity::PerChannel, 0,
-      true};
+  c.weight_spec = {o.bits, quant::parse_scheme(o.scheme), quant::parse_granularity(o.granularity), 0, true};
   c.observer = o.observer;
   c.weight_range = o.weight_range;
   c.skip = split_list(o.skip);
@@ -139,7 +136,7 @@ std::string render_json(const QuantizeResults& r) {
       {"file_bytes_before", r.in_size},
       {"file_bytes_after", r.out_size},
       {"file_ratio", r.file_ratio()},
-      {"report", nlohmann::json::parse(r.report.to_json())},
+      {"report", r.report.to_json()},
   };
   return out.dump() + "\n";
 }
@@ -181,11 +178,11 @@ void register_quantize(CLI::App& app) {
       ->check(CLI::Range(2, 8))
       ->capture_default_str();
   cmd->add_option("--scheme", o->scheme, "Weight scheme: affine | symmetric")
-      ->check(CLI::IsMember({"affine", "symmetric"}))
+      ->check(CLI::IsMember(quant::scheme_names()))
       ->capture_default_str();
   cmd->add_option("--granularity", o->granularity,
                   "Weight qparams per-tensor | per-channel (per output channel)")
-      ->check(CLI::IsMember({"per-tensor", "per-channel"}))
+      ->check(CLI::IsMember(quant::granularity_names()))
       ->capture_default_str();
   cmd->add_option(
          "--mode", o->mode,

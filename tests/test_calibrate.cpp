@@ -176,6 +176,26 @@ TEST(Calibrate, PercentilesAgreeWithSortedData) {
   EXPECT_NEAR(s.p99, exact(0.99), bin + 0.005);
 }
 
+// The edges a picture of the histogram draws: bins + 1 of them, from hist_lo to hist_hi exactly,
+// evenly spaced, so each count sits between its two edges.
+TEST(Calibrate, BinEdgesSpanTheHistogram) {
+  LayerStats s;
+  EXPECT_TRUE(s.bin_edges().empty());
+  s.histogram = {1, 0, 2, 5};
+  s.hist_lo = -1.0f;
+  s.hist_hi = 1.0f;
+  EXPECT_EQ(s.bin_edges(), (std::vector<double>{-1.0, -0.5, 0.0, 0.5, 1.0}));
+  Generator gen(23);
+  nn::Linear layer(4, 2, true, gen);
+  const LayerStats c = calibrate(layer, random_batches(2, 100, 4, gen)).at("");
+  const std::vector<double> e = c.bin_edges();
+  ASSERT_EQ(e.size(), c.histogram.size() + 1);
+  EXPECT_EQ(e.front(), c.hist_lo);
+  EXPECT_EQ(e.back(), c.hist_hi);
+  const double w = (static_cast<double>(c.hist_hi) - c.hist_lo) / static_cast<double>(c.histogram.size());
+  for (size_t i = 1; i < e.size(); ++i) EXPECT_NEAR(e[i] - e[i - 1], w, 1e-9 * w) << i;
+}
+
 TEST(Calibrate, RemovesHooksAndRestoresModes) {
   Generator gen(23);
   auto model = small_mlp(gen);

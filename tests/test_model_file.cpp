@@ -440,4 +440,6 @@ TEST(ModelFileMetadata, UserMetadataDropsOnlyTheReservedKeys) {
                                                 {"dataset", "xor"}};
   EXPECT_EQ(tinyml::io::user_metadata(meta),
             (std::map<std::string, std::string>{{"arch", "2-8-2"}, {"dataset", "xor"}}));
+  for (const auto& [key, value] : meta)
+    EXPECT_EQ(tinyml::io::is_reserved_metadata_key(key), key != "arch" && key != "dataset") << key;
 }

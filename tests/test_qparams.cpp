@@ -119,6 +119,23 @@ TEST(QuantSpec, NamesAndEquality) {
   EXPECT_TRUE(a == b);
 }
 
+// One table of names for files, DOT pictures and the command line: each name parses back to its
+// value, and a name outside the table is an error that lists the ones there are.
+TEST(QuantSpec, SchemeAndGranularityNamesRoundTrip) {
+  EXPECT_EQ(scheme_names(), (std::vector<std::string>{"affine", "symmetric"}));
+  EXPECT_EQ(granularity_names(), (std::vector<std::string>{"per-tensor", "per-channel"}));
+  for (const Scheme s : {Scheme::Affine, Scheme::Symmetric}) EXPECT_EQ(parse_scheme(to_string(s)), s);
+  for (const Granularity g : {Granularity::PerTensor, Granularity::PerChannel})
+    EXPECT_EQ(parse_granularity(to_string(g)), g);
+  try {
+    parse_scheme("Affine");  // names are case-sensitive
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "parse_scheme: unknown scheme 'Affine'; expected affine or symmetric");
+  }
+  EXPECT_THROW(parse_granularity("per-row"), Error);
+}
+
 TEST(QuantSpec, BadBitsThrow) {
   for (const int bits : {-1, 0, 1, 9, 16, 32}) {
     QuantSpec s = uint8_affine();

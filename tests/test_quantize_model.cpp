@@ -171,7 +171,7 @@ TEST(QuantizeModel, ReportCountsBytesAndWeightSnr) {
   const std::string t = r.table();
   EXPECT_NE(t.find("block.2"), std::string::npos) << t;
   EXPECT_NE(t.find("total"), std::string::npos) << t;
-  const nlohmann::json j = nlohmann::json::parse(r.to_json());
+  const nlohmann::json j = r.to_json();
   ASSERT_EQ(j["layers"].size(), 3u);
   EXPECT_EQ(j["layers"][1]["name"], "block.0");
   EXPECT_EQ(j["bytes_after"].get<size_t>(), r.bytes_after);

@@ -1,5 +1,6 @@
 // QuantizedLinear: each mode against an integer reference built from QTensor values, against the
-// float Linear within the bound the scales imply, fused ReLU, batch 1, int4, memory and errors.
+// float Linear within the bound the scales imply, the fused output pass against zero_point_correct,
+// fused ReLU, batch 1, int4, memory and errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,9 +15,11 @@
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
+#include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/kernels/qgemm_packed.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/ops/ops.hpp"
+#include "tinyml/quant/accumulator.hpp"
 #include "tinyml/quant/qparams.hpp"
 #include "tinyml/quant/qtensor.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
@@ -213,6 +216,102 @@ TEST(QuantizedLinear, StaticEqualsIntegerReferenceWithInt32Bias) {
         expect_matches_reference(y, integer_reference(qx, q->weight(), bq, {}, false));
       }
     }
+  }
+}
+
+// The specification of the layer's output pass: kernels::zero_point_correct on a copy of the
+// accumulator, then a separate scaling pass; `rowsum` holds the input's row sums (the pass may
+// have none when every z_w is 0). Both must give the same floats bit for bit (the same int32 value
+// times the same float scale), except that s·c + b may be compiled as one fused multiply-add
+// (-march=native) or as two roundings: either is accepted, and a wrong c changes both. Returns
+// how many outputs a ReLU clamped.
+int64_t expect_pass_matches_specification(const AccumulatorPass& p, const int32_t* rowsum) {
+  std::vector<float> fused(static_cast<size_t>(p.M * p.N));
+  accumulator_to_float(p, fused.data());
+  std::vector<int32_t> c(p.acc, p.acc + p.M * p.N);
+  tinyml::kernels::zero_point_correct(p.M, p.N, p.K, p.z_x, p.z_w, rowsum, p.colsum_w, c.data(), p.N);
+  int64_t clamped = 0;
+  for (int64_t i = 0; i < p.M; ++i)
+    for (int64_t j = 0; j < p.N; ++j) {
+      const auto t = static_cast<size_t>(i * p.N + j);
+      const auto jj = static_cast<size_t>(j);
+      const float scale = p.s_x * p.s_w[jj];
+      float want = scale * static_cast<float>(int64_t{c[t]} + (p.bias_int32.empty() ? 0 : p.bias_int32[jj]));
+      float want_fma = want;
+      if (!p.bias.empty()) {
+        const volatile float product = scale * static_cast<float>(c[t]);
+        want = product + p.bias[jj];
+        want_fma = std::fma(scale, static_cast<float>(c[t]), p.bias[jj]);
+      }
+      if (p.relu) {
+        clamped += want > 0.0f ? 0 : 1;
+        want = want > 0.0f ? want : 0.0f;
+        want_fma = want_fma > 0.0f ? want_fma : 0.0f;
+      }
+      EXPECT_TRUE(fused[t] == want || fused[t] == want_fma)
+          << "at (" << i << ", " << j << "): " << fused[t] << " vs " << want;
+    }
+  return clamped;
+}
+
+// The fused output pass against its specification on random uint8 and int8 inputs with nonzero
+// zero points (weight zero points per channel, per tensor and none), every bias kind, with and
+// without ReLU.
+TEST(QuantizedLinear, OutputPassEqualsZeroPointCorrectThenScale) {
+  Generator gen(21);
+  const int64_t M = 7, N = 13, K = 29;
+  std::vector<uint8_t> xu(static_cast<size_t>(M * K));
+  std::vector<int8_t> xs(xu.size()), w(static_cast<size_t>(N * K));
+  for (size_t t = 0; t < xu.size(); ++t) {
+    xu[t] = static_cast<uint8_t>(gen.randint(256));
+    xs[t] = static_cast<int8_t>(static_cast<int>(gen.randint(256)) - 128);
+  }
+  for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(gen.randint(256)) - 128);
+  std::vector<int32_t> colsum(static_cast<size_t>(N));
+  tinyml::kernels::col_sums_s8(K, N, w.data(), K, /*trans_b=*/true, colsum.data());
+  std::vector<int32_t> z_w_pc(static_cast<size_t>(N)), bias_q(static_cast<size_t>(N));
+  std::vector<float> s_w(static_cast<size_t>(N)), bias_f(static_cast<size_t>(N));
+  for (size_t j = 0; j < z_w_pc.size(); ++j) {
+    z_w_pc[j] = static_cast<int32_t>(gen.randint(41)) - 20;
+    s_w[j] = gen.uniform(1e-3f, 2e-2f);
+    bias_q[j] = static_cast<int32_t>(gen.randint(20001)) - 10000;
+    bias_f[j] = gen.uniform(-1.0f, 1.0f);
+  }
+  std::vector<int32_t> z_w_pt{-7}, z_w_none{0};
+  for (const bool unsigned_x : {true, false}) {
+    std::vector<int32_t> acc(static_cast<size_t>(M * N)), rowsum(static_cast<size_t>(M));
+    if (unsigned_x) {
+      tinyml::kernels::qgemm_reference_u8s8(M, N, K, xu.data(), K, w.data(), K, true, acc.data(), N);
+      tinyml::kernels::row_sums_u8(M, K, xu.data(), K, rowsum.data());
+    } else {
+      tinyml::kernels::qgemm_reference_s8s8(M, N, K, xs.data(), K, w.data(), K, true, acc.data(), N);
+      tinyml::kernels::row_sums_s8(M, K, xs.data(), K, rowsum.data());
+    }
+    for (const std::vector<int32_t>* z_w : {&z_w_pc, &z_w_pt, &z_w_none})
+      for (const int bias_kind : {0, 1, 2})  // integer, float, none
+        for (const bool relu : {false, true}) {
+          SCOPED_TRACE(::testing::Message() << "unsigned " << unsigned_x << ", " << z_w->size()
+                                            << " zero points, bias kind " << bias_kind << ", relu " << relu);
+          AccumulatorPass pass;
+          pass.M = M;
+          pass.N = N;
+          pass.K = K;
+          pass.acc = acc.data();
+          pass.rowsum_x = z_w == &z_w_none ? nullptr : rowsum.data();
+          pass.colsum_w = colsum.data();
+          pass.z_x = unsigned_x ? 131 : -9;
+          pass.z_w = *z_w;
+          pass.s_x = 0.037f;
+          pass.s_w = s_w;
+          pass.integer_bias = bias_kind != 1;
+          if (bias_kind == 0) pass.bias_int32 = bias_q;
+          if (bias_kind == 1) pass.bias = bias_f;
+          pass.relu = relu;
+          const int64_t clamped = expect_pass_matches_specification(pass, rowsum.data());
+          if (relu) {
+            EXPECT_GT(clamped, 0) << "the ReLU case needs negative outputs";
+          }
+        }
   }
 }
 

@@ -414,6 +414,15 @@ TEST_F(SafetensorsTest, StateDictSavesViewsRowMajor) {
 
 TEST_F(SafetensorsTest, StateDictRejectsForeignContent) {
   EXPECT_THROW(tinyml::io::save_state_dict({}, path("x.safetensors"), {{"format", "pt"}}), Error);
+  // A state dict saved with a module tree key was taken for a whole-model file by the loaders
+  // (io::is_model_file); only save_model writes that key.
+  try {
+    tinyml::io::save_state_dict({}, path("m.safetensors"), {{tinyml::io::kModulesKey, "[]"}});
+    ADD_FAILURE() << "a state dict was saved with the module tree key";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("save_state_dict: metadata key 'tinyml.modules' is reserved"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path("m.safetensors")));
   write_safetensors(path("i8.safetensors"), {{"q", "I8", {2}, {1, 2}}});
   try {
     tinyml::io::load_state_dict(path("i8.safetensors"));

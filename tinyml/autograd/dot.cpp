@@ -6,22 +6,13 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "tinyml/autograd/dot_text.hpp"
 #include "tinyml/autograd/node.hpp"
 #include "tinyml/core/error.hpp"
 
 namespace tinyml::autograd {
 
 namespace {
-
-// Text for a DOT string literal: quotes and backslashes escaped.
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string values(const Tensor& t) {
   std::string s = "[";
@@ -31,7 +22,7 @@ std::string values(const Tensor& t) {
 }
 
 std::string tensor_label(const Tensor& t, const std::string& name) {
-  std::string label = name.empty() ? std::string() : fmt::format("{}\\n", escape(name));
+  std::string label = name.empty() ? std::string() : fmt::format("{}\\n", dot_escape(name));
   label += shape_str(t.shape());
   if (t.numel() <= 4) label += fmt::format(" {}", values(t));
   const Tensor g = t.grad();
@@ -62,8 +53,7 @@ std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, 
     auto [it, fresh] = tensor_id.try_emplace(t.impl().get(), fmt::format("t{}", tensor_id.size()));
     if (fresh) {
       const auto n = name_of.find(t.impl().get());
-      nodes += fmt::format("  {} [shape=box, label=\"{}\"];\n", it->second,
-                           tensor_label(t, n == name_of.end() ? "" : n->second));
+      nodes += dot_node("  ", it->second, tensor_label(t, n == name_of.end() ? "" : n->second), "box");
     }
     return std::pair{it->second, fresh};
   };
@@ -75,14 +65,15 @@ std::string to_dot(const Tensor& root, const std::vector<std::pair<std::string, 
     const std::shared_ptr<Node>& node = t.grad_fn();
     if (!node) continue;
     auto [op, fresh] = op_id.try_emplace(node.get(), fmt::format("op{}", op_id.size()));
-    edges += fmt::format("  {} -> {};\n", op->second, tensor_id.at(t.impl().get()));
+    edges += dot_edge("  ", op->second, tensor_id.at(t.impl().get()));
     if (!fresh) continue;
-    nodes += fmt::format("  {} [shape=ellipse, label=\"{}{}\"];\n", op->second, escape(node->name),
-                         node->released && node->inputs.empty() ? "\\n(freed)" : "");
+    nodes += dot_node("  ", op->second,
+                      dot_escape(node->name) + (node->released && node->inputs.empty() ? "\\n(freed)" : ""),
+                      "ellipse");
     for (const Tensor& in : node->inputs) {
       if (!in.defined()) continue;
       const auto [id, first] = tensor(in);
-      edges += fmt::format("  {} -> {};\n", id, op->second);
+      edges += dot_edge("  ", id, op->second);
       if (first) stack.push_back(in);
     }
   }

@@ -35,7 +35,7 @@ bool any_requires_grad(std::initializer_list<const Tensor*> ts) {
 }
 
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::BackwardFn backward,
-              std::vector<Tensor> saved, std::vector<int64_t> ints, std::vector<float> floats) {
+              std::vector<Tensor> saved, OpArgs args) {
   if (!GradMode::is_enabled()) return out;
   bool needed = false;
   for (const auto& t : inputs)
@@ -45,8 +45,7 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Ba
   node->name = name;
   node->inputs = std::move(inputs);
   node->saved = std::move(saved);
-  node->ints = std::move(ints);
-  node->floats = std::move(floats);
+  node->args = std::move(args);
   node->backward = std::move(backward);
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;

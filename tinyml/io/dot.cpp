@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "tinyml/autograd/dot_text.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/nn/sequential.hpp"
@@ -11,15 +12,6 @@
 namespace tinyml::io {
 
 namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 struct Writer {
   int64_t batch = 1;
@@ -46,11 +38,9 @@ struct Writer {
   std::string storage(const nn::Module& m) const {
     if (const auto* q = dynamic_cast<const quant::QuantizedLinear*>(&m)) {
       const quant::QuantSpec& s = q->weight_qparams().spec;
-      return fmt::format("int{} {} {}, {}\\n{} bytes (fp32: {})", s.bits,
-                         s.scheme == quant::Scheme::Symmetric ? "symmetric" : "affine",
-                         s.granularity == quant::Granularity::PerChannel ? "per-channel" : "per-tensor",
-                         quant::to_string(q->mode()), q->memory_usage().total(),
-                         q->memory_usage().fp32_bytes);
+      return fmt::format("int{} {} {}, {}\\n{} bytes (fp32: {})", s.bits, quant::to_string(s.scheme),
+                         quant::to_string(s.granularity), quant::to_string(q->mode()),
+                         q->memory_usage().total(), q->memory_usage().fp32_bytes);
     }
     int64_t params = 0;
     for (const Tensor& p : m.parameters()) params += p.numel();
@@ -63,9 +53,10 @@ struct Writer {
     features(m, in, out);
     TINYML_CHECK(in == width, "model_to_dot: layer '{}' ({}) takes {} features but receives {}", name,
                  m.type_name(), in, width);
-    text += fmt::format("{}{} [label=\"{}: {}\\n({}, {}) -> ({}, {})\\n{}\"];\n", indent, id, escape(name),
-                        escape(m.type_name()), batch, in, batch, out, storage(m));
-    text += fmt::format("{}{} -> {};\n", indent, last, id);
+    text += dot_node(indent, id,
+                     fmt::format("{}: {}\\n({}, {}) -> ({}, {})\\n{}", dot_escape(name),
+                                 dot_escape(m.type_name()), batch, in, batch, out, storage(m)));
+    text += dot_edge(indent, last, id);
     last = id;
     width = out;
   }
@@ -77,7 +68,7 @@ struct Writer {
         layer(name, *child, indent);
       } else {
         text += fmt::format("{}subgraph cluster_{} {{\n{}  label=\"{}: {}\";\n", indent, count++, indent,
-                            escape(name), escape(child->type_name()));
+                            dot_escape(name), dot_escape(child->type_name()));
         walk(name, *child, fmt::format("{}  ", indent));
         text += fmt::format("{}}}\n", indent);
       }
@@ -105,17 +96,15 @@ std::string model_to_dot(nn::Module& model, int64_t batch) {
                "model_to_dot: the model ({}) has no Linear or QuantizedLinear layer to take the "
                "input width from",
                model.type_name());
-  w.text = fmt::format(
-      "digraph model {{\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
-      "  input [label=\"input\\n({}, {})\"];\n",
-      batch, w.width);
+  w.text = "digraph model {\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n" +
+           dot_node("  ", "input", fmt::format("input\\n({}, {})", batch, w.width));
   w.last = "input";
   if (model.named_children().empty())
     w.layer(model.type_name(), model, "  ");
   else
     w.walk("", model, "  ");
-  w.text +=
-      fmt::format("  output [label=\"output\\n({}, {})\"];\n  {} -> output;\n}}\n", batch, w.width, w.last);
+  w.text += dot_node("  ", "output", fmt::format("output\\n({}, {})", batch, w.width));
+  w.text += dot_edge("  ", w.last, "output") + "}\n";
   return w.text;
 }
 

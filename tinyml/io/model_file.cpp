@@ -33,18 +33,14 @@ namespace {
 
 using json = nlohmann::json;
 
-// The values model_io writes too: a model file is a tinyml file of the same format version.
-constexpr const char* kFormat = "tinyml";
-constexpr const char* kFormatVersion = "1";
-
 // ---- writing ----
 
 std::string hex_float(float f) { return fmt::format("{:a}", static_cast<double>(f)); }
 
 json spec_json(const quant::QuantSpec& s) {
   return {{"bits", s.bits},
-          {"scheme", s.scheme == quant::Scheme::Affine ? "affine" : "symmetric"},
-          {"granularity", s.granularity == quant::Granularity::PerTensor ? "per-tensor" : "per-channel"},
+          {"scheme", quant::to_string(s.scheme)},
+          {"granularity", quant::to_string(s.granularity)},
           {"axis", s.axis},
           {"signed", s.signed_range()}};
 }
@@ -210,19 +206,13 @@ struct Reader {
     if (bits < 2 || bits > 8) fail(name, "bits must be in 2..8, got {}", bits);
     s.bits = static_cast<int>(bits);
     const std::string scheme = get_string(j, name, "scheme");
-    if (scheme == "affine")
-      s.scheme = quant::Scheme::Affine;
-    else if (scheme == "symmetric")
-      s.scheme = quant::Scheme::Symmetric;
-    else
-      fail(name, "unknown scheme '{}' (expected affine or symmetric)", scheme);
-    const std::string gran = get_string(j, name, "granularity");
-    if (gran == "per-tensor")
-      s.granularity = quant::Granularity::PerTensor;
-    else if (gran == "per-channel")
-      s.granularity = quant::Granularity::PerChannel;
-    else
-      fail(name, "unknown granularity '{}' (expected per-tensor or per-channel)", gran);
+    const std::string granularity = get_string(j, name, "granularity");
+    try {
+      s.scheme = quant::parse_scheme(scheme);
+      s.granularity = quant::parse_granularity(granularity);
+    } catch (const Error& e) {
+      fail(name, "{}", e.what());
+    }
     s.axis = get_int(j, name, "axis");
     s.is_signed = get_bool(j, name, "signed");
     return s;
@@ -359,17 +349,7 @@ void check_format(const std::map<std::string, std::string>& meta, const std::str
 
 void save_model(const nn::Sequential& model, const std::string& path,
                 const std::map<std::string, std::string>& metadata) {
-  std::map<std::string, std::string> meta = metadata;
-  TINYML_CHECK(meta.count(kModulesKey) == 0, "save_model: metadata key '{}' is reserved for the module tree",
-               kModulesKey);
-  for (const auto& [key, value] :
-       {std::pair{"format", kFormat}, std::pair{"format_version", kFormatVersion}}) {
-    const auto it = meta.find(key);
-    TINYML_CHECK(it == meta.end() || it->second == value,
-                 "save_model: metadata key '{}' is reserved (it must be '{}'), got '{}'", key, value,
-                 it == meta.end() ? "" : it->second);
-    meta[key] = value;
-  }
+  std::map<std::string, std::string> meta = stamped_metadata(metadata, "save_model");
   Writer w;
   w.add("", model);
   meta[kModulesKey] = w.modules.dump();
@@ -478,13 +458,6 @@ std::vector<int64_t> layer_sizes(const nn::Module& model) {
 
 bool is_model_file(const std::map<std::string, std::string>& metadata) {
   return metadata.count(kModulesKey) != 0;
-}
-
-std::map<std::string, std::string> user_metadata(const std::map<std::string, std::string>& metadata) {
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : metadata)
-    if (k != "format" && k != "format_version" && k != kModulesKey) out[k] = v;
-  return out;
 }
 
 }  // namespace tinyml::io

@@ -10,12 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "tinyml/io/metadata.hpp"  // kModulesKey, user_metadata
 #include "tinyml/nn/sequential.hpp"
 
 namespace tinyml::io {
 
-// The metadata key holding the module tree (a JSON array, see save_model).
-inline constexpr const char* kModulesKey = "tinyml.modules";
 // A module tree of more entries than this is refused before any module is built (a model of a few
 // hundred layers is already large; Sequential looks children up by name, so each costs O(children)).
 inline constexpr size_t kMaxModules = 4096;
@@ -59,9 +58,5 @@ std::vector<int64_t> layer_sizes(const nn::Module& model);
 
 // True when the file's metadata holds a module tree (a file written by save_model).
 bool is_model_file(const std::map<std::string, std::string>& metadata);
-
-// `metadata` without the keys save_model reserves ("format", "format_version", the module tree):
-// what a model read from a file passes on to the file of a model derived from it.
-std::map<std::string, std::string> user_metadata(const std::map<std::string, std::string>& metadata);
 
 }  // namespace tinyml::io

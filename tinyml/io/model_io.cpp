@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/io/metadata.hpp"
 #include "tinyml/io/safetensors.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
 
@@ -15,9 +16,6 @@ static_assert(std::endian::native == std::endian::little,
               "tensor bytes are stored little-endian; big-endian hosts would need byte swapping");
 
 namespace {
-
-constexpr const char* kFormat = "tinyml";
-constexpr const char* kFormatVersion = "1";
 
 std::vector<std::string> names_of(const nn::StateDict& s) {
   std::vector<std::string> out;
@@ -29,15 +27,7 @@ std::vector<std::string> names_of(const nn::StateDict& s) {
 
 void save_state_dict(const nn::StateDict& state, const std::string& path,
                      const std::map<std::string, std::string>& metadata) {
-  std::map<std::string, std::string> meta = metadata;
-  for (const auto& [key, value] :
-       {std::pair{"format", kFormat}, std::pair{"format_version", kFormatVersion}}) {
-    const auto it = meta.find(key);
-    TINYML_CHECK(it == meta.end() || it->second == value,
-                 "save_state_dict: metadata key '{}' is reserved (it must be '{}'), got '{}'", key, value,
-                 it == meta.end() ? "" : it->second);
-    meta[key] = value;
-  }
+  const std::map<std::string, std::string> meta = stamped_metadata(metadata, "save_state_dict");
   std::vector<TensorRecord> records;
   records.reserve(state.size());
   for (const auto& [name, tensor] : state) {

@@ -12,8 +12,9 @@
 namespace tinyml::io {
 
 // Writes every tensor as F32 (row-major, whatever its strides) under its state_dict name, atomically
-// (see write_safetensors). The metadata gets "format": "tinyml" and "format_version": "1"; those
-// two keys are reserved and an error if passed in `metadata` with other values.
+// (see write_safetensors). The metadata gets "format": "tinyml" and "format_version": "1"
+// (stamped_metadata): those two keys are an error in `metadata` with other values, and the module
+// tree's key, which only save_model writes, is an error there too.
 void save_state_dict(const nn::StateDict& state, const std::string& path,
                      const std::map<std::string, std::string>& metadata = {});
 

@@ -8,6 +8,7 @@
 namespace tinyml {
 
 using autograd::Node;
+using autograd::OpArgs;
 using autograd::record;
 
 namespace {
@@ -56,10 +57,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
         float* pg = grad.data();
         const float* pl = lp.data();
         for (int64_t i = 0; i < n * c; ++i) pg[i] = std::exp(pl[i]) * scale;  // softmax / N
-        for (int64_t i = 0; i < n; ++i) pg[i * c + node.ints[static_cast<size_t>(i)]] -= scale;
+        for (int64_t i = 0; i < n; ++i) pg[i * c + node.args.ints[static_cast<size_t>(i)]] -= scale;
         return std::vector<Tensor>{grad};
       },
-      {logp}, idx);
+      {logp}, OpArgs::list(idx));
   // END SOLUTION
 }
 
@@ -83,10 +84,10 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets) {
         const int64_t n = in.shape()[0];
         Tensor grad = Tensor::zeros(in.shape());
         for (int64_t i = 0; i < n; ++i)
-          grad.set({i, node.ints[static_cast<size_t>(i)]}, -g.item() / static_cast<float>(n));
+          grad.set({i, node.args.ints[static_cast<size_t>(i)]}, -g.item() / static_cast<float>(n));
         return std::vector<Tensor>{grad};
       },
-      {}, idx);
+      {}, OpArgs::list(idx));
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target) {

@@ -9,6 +9,7 @@
 namespace tinyml {
 
 using autograd::Node;
+using autograd::OpArgs;
 using autograd::record;
 
 namespace {
@@ -118,15 +119,16 @@ Tensor extreme_dim(const Tensor& x, int64_t dim, bool keepdim, const char* name)
   if (x.dim() == 0) return x.clone();
   Tensor values, indices;
   arg_extreme<IsMax>(x, d, values, indices, keepdim);
-  return record(values, name, {x},
-                [](Node& n, const Tensor& g) {
-                  const int64_t d = n.ints[0];
-                  const bool keep = n.ints[1] != 0;
-                  const Tensor gk = keep ? g : g.unsqueeze(d);
-                  const Tensor ik = keep ? n.saved[0] : n.saved[0].unsqueeze(d);
-                  return std::vector<Tensor>{scatter_back(gk, ik, n.inputs[0].shape(), d)};
-                },
-                {indices}, {d, keepdim ? 1 : 0});
+  return record(
+      values, name, {x},
+      [](Node& n, const Tensor& g) {
+        const int64_t d = n.args.dim;
+        const bool keep = n.args.keepdim;
+        const Tensor gk = keep ? g : g.unsqueeze(d);
+        const Tensor ik = keep ? n.saved[0] : n.saved[0].unsqueeze(d);
+        return std::vector<Tensor>{scatter_back(gk, ik, n.inputs[0].shape(), d)};
+      },
+      {indices}, OpArgs::along(d, keepdim));
 }
 
 template <bool IsMax>
@@ -153,11 +155,12 @@ Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
   const int64_t d = x.wrap_dim(dim, "sum");
   if (x.dim() == 0) return x.clone();
   Tensor out = sum_dim_raw(x, d, keepdim);
-  return record(out, "SumBackward1", {x},
-                [](Node& n, const Tensor& g) {
-                  return std::vector<Tensor>{expand_back(g, n.inputs[0].shape(), n.ints[0], n.ints[1] != 0)};
-                },
-                {}, {d, keepdim ? 1 : 0});
+  return record(
+      out, "SumBackward1", {x},
+      [](Node& n, const Tensor& g) {
+        return std::vector<Tensor>{expand_back(g, n.inputs[0].shape(), n.args.dim, n.args.keepdim)};
+      },
+      {}, OpArgs::along(d, keepdim));
 }
 
 Tensor mean(const Tensor& x) {
@@ -245,25 +248,27 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   const int64_t d = x.wrap_dim(dim, "softmax");
   if (x.dim() == 0) return Tensor::ones({});
   Tensor out = softmax_raw(x, d, false);
-  return record(out, "SoftmaxBackward0", {x},
-                [](Node& n, const Tensor& g) {
-                  const Tensor& y = n.saved[0];
-                  // dx = y ⊙ (g − Σ_d g⊙y)
-                  return std::vector<Tensor>{mul(y, sub(g, sum(mul(g, y), n.ints[0], true)))};
-                },
-                {out.detach()}, {d});
+  return record(
+      out, "SoftmaxBackward0", {x},
+      [](Node& n, const Tensor& g) {
+        const Tensor& y = n.saved[0];
+        // dx = y ⊙ (g − Σ_d g⊙y)
+        return std::vector<Tensor>{mul(y, sub(g, sum(mul(g, y), n.args.dim, true)))};
+      },
+      {out.detach()}, OpArgs::along(d));
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   const int64_t d = x.wrap_dim(dim, "log_softmax");
   if (x.dim() == 0) return Tensor::zeros({});
   Tensor out = softmax_raw(x, d, true);
-  return record(out, "LogSoftmaxBackward0", {x},
-                [](Node& n, const Tensor& g) {
-                  // dx = g − softmax ⊙ Σ_d g
-                  return std::vector<Tensor>{sub(g, mul(exp(n.saved[0]), sum(g, n.ints[0], true)))};
-                },
-                {out.detach()}, {d});
+  return record(
+      out, "LogSoftmaxBackward0", {x},
+      [](Node& n, const Tensor& g) {
+        // dx = g − softmax ⊙ Σ_d g
+        return std::vector<Tensor>{sub(g, mul(exp(n.saved[0]), sum(g, n.args.dim, true)))};
+      },
+      {out.detach()}, OpArgs::along(d));
 }
 
 Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {

@@ -11,6 +11,7 @@
 namespace tinyml {
 
 using autograd::Node;
+using autograd::OpArgs;
 using autograd::record;
 
 namespace {
@@ -138,9 +139,9 @@ Tensor Tensor::permute(const Shape& dims) const {
   return record(
       out, "PermuteBackward0", {*this},
       [](Node& n, const Tensor& g) {
-        return std::vector<Tensor>{g.permute(Shape(n.ints.begin(), n.ints.end()))};
+        return std::vector<Tensor>{g.permute(Shape(n.args.ints.begin(), n.args.ints.end()))};
       },
-      {}, inverse);
+      {}, OpArgs::list(inverse));
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
@@ -172,13 +173,14 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   const int64_t off = offset() + start * strides[static_cast<size_t>(d)];
   strides[static_cast<size_t>(d)] *= step;
   Tensor out = make_view(*this, shape, strides, off);
-  return record(out, "SliceBackward0", {*this},
-                [](Node& n, const Tensor& g) {
-                  Tensor gi = Tensor::zeros(n.inputs[0].shape());
-                  gi.slice(n.ints[0], n.ints[1], n.ints[2], n.ints[3]).copy_(g);
-                  return std::vector<Tensor>{gi};
-                },
-                {}, {d, start, end, step});
+  return record(
+      out, "SliceBackward0", {*this},
+      [](Node& n, const Tensor& g) {
+        Tensor gi = Tensor::zeros(n.inputs[0].shape());
+        gi.slice(n.args.dim, n.args.start, n.args.end, n.args.step).copy_(g);
+        return std::vector<Tensor>{gi};
+      },
+      {}, OpArgs::slice(d, start, end, step));
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
@@ -255,20 +257,18 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     sizes.push_back(n);
     at += n;
   }
-  sizes.push_back(d);
   return record(
       out, "CatBackward0", tensors,
       [](Node& n, const Tensor& g) {
-        const int64_t dim = n.ints.back();
         std::vector<Tensor> grads;
         int64_t pos = 0;
-        for (size_t i = 0; i + 1 < n.ints.size(); ++i) {
-          grads.push_back(g.narrow(dim, pos, n.ints[i]).contiguous());
-          pos += n.ints[i];
+        for (const int64_t size : n.args.ints) {
+          grads.push_back(g.narrow(n.args.dim, pos, size).contiguous());
+          pos += size;
         }
         return grads;
       },
-      {}, sizes);
+      {}, OpArgs::list(sizes, d));
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {

@@ -219,6 +219,16 @@ CalibrationResult collect_activation_stats(nn::Module& model, const std::vector<
   return calibrate(model, batches, config);
 }
 
+std::vector<double> LayerStats::bin_edges() const {
+  std::vector<double> edges;
+  const size_t bins = histogram.size();
+  if (bins == 0) return edges;
+  const double lo = hist_lo, span = static_cast<double>(hist_hi) - hist_lo;
+  for (size_t i = 0; i <= bins; ++i)
+    edges.push_back(lo + span * static_cast<double>(i) / static_cast<double>(bins));
+  return edges;
+}
+
 const LayerStats& CalibrationResult::at(const std::string& name) const {
   for (const auto& l : layers)
     if (l.name == name) return l;

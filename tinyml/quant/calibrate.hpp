@@ -48,6 +48,10 @@ struct LayerStats {
   // With CalibrationConfig::input_moments: E[x xᵀ] over the input rows seen, shape (in, in);
   // undefined otherwise.
   Tensor input_moment;
+
+  // The histogram.size() + 1 bin edges, evenly spaced from hist_lo to hist_hi (in double):
+  // edge i = hist_lo + (hist_hi − hist_lo) · i / bins. Empty if there is no histogram.
+  std::vector<double> bin_edges() const;
 };
 
 struct CalibrationResult {

@@ -448,90 +448,108 @@ double window_kl(const std::vector<double>& counts, const std::vector<double>& p
   return kl;
 }
 
+// Step 1 of the procedure: the histogram the windows are cut from (folded at 0 into |x| bins for
+// a symmetric spec), without the exact zeros (they sit at the zero bin's left edge), and what the
+// window search needs to know about it.
+struct KlSearch {
+  std::vector<double> counts;
+  std::vector<double> prefix;  // prefix[k] = Σ counts[0, k)
+  int64_t levels = 0;          // quantization levels a window stands for
+  int64_t centre = 0;          // the bin of 0.0, around which the windows grow
+  int64_t first = -1;          // the first and last non-empty bins
+  int64_t last = -1;
+
+  // The bins [a, b) of the window of half-width i.
+  std::pair<int64_t, int64_t> window(int64_t i) const {
+    return {std::max<int64_t>(0, centre - i),
+            std::min<int64_t>(static_cast<int64_t>(counts.size()), centre + i)};
+  }
+};
+
+KlSearch kl_search(const Histogram& hist, const QuantSpec& spec) {
+  const int64_t B = hist.bins();
+  const int64_t z = hist.zero_bin();
+  const auto& raw = hist.counts();
+  KlSearch s;
+  if (spec.scheme == Scheme::Symmetric) {
+    const int64_t K = std::max(z, B - z);
+    s.counts.assign(static_cast<size_t>(K), 0.0);
+    for (int64_t k = 0; k < K; ++k) {
+      if (z + k < B) s.counts[k] += static_cast<double>(raw[z + k]);
+      if (z - 1 - k >= 0) s.counts[k] += static_cast<double>(raw[z - 1 - k]);
+    }
+    s.counts[0] -= static_cast<double>(hist.zeros());
+    s.levels = spec.qmax() + 1;
+    s.centre = 0;
+  } else {
+    s.counts.assign(raw.begin(), raw.end());
+    s.counts[z] -= static_cast<double>(hist.zeros());
+    s.levels = int64_t{1} << spec.bits;
+    s.centre = z;
+  }
+  s.prefix.assign(s.counts.size() + 1, 0.0);
+  for (size_t k = 0; k < s.counts.size(); ++k) {
+    s.prefix[k + 1] = s.prefix[k] + s.counts[k];
+    if (s.counts[k] > 0.0) {
+      if (s.first < 0) s.first = static_cast<int64_t>(k);
+      s.last = static_cast<int64_t>(k);
+    }
+  }
+  return s;
+}
+
+// Step 2: at most `candidates` half-widths, evenly spaced from the one covering every non-empty
+// bin (first) down to the smallest window that still holds `levels` bins.
+std::vector<int64_t> candidate_half_widths(const KlSearch& s, int64_t candidates) {
+  const int64_t i_hi = std::max<int64_t>(s.centre - s.first, s.last + 1 - s.centre);
+  int64_t i_lo = 1;
+  while (i_lo < i_hi && s.window(i_lo).second - s.window(i_lo).first < s.levels) ++i_lo;
+  std::vector<int64_t> cand;
+  if (i_hi - i_lo + 1 <= candidates) {
+    for (int64_t i = i_hi; i >= i_lo; --i) cand.push_back(i);
+  } else {
+    for (int64_t k = 0; k < candidates; ++k) {
+      const int64_t i = i_hi - (candidates > 1 ? k * (i_hi - i_lo) / (candidates - 1) : 0);
+      if (cand.empty() || cand.back() != i) cand.push_back(i);
+    }
+  }
+  return cand;
+}
+
 }  // namespace
 
 ObservedRange EntropyObserver::compute_range() const {
   if (hist_.bin_width() == 0.0) return all_zero_range("every observed value is 0");
   const double mn = seen_min();
   const double mx = seen_max();
-  const int64_t B = hist_.bins();
-  const int64_t z = hist_.zero_bin();
   const bool symmetric = spec().scheme == Scheme::Symmetric;
-  const auto& raw = hist_.counts();
+  const KlSearch s = kl_search(hist_, spec());
+  const std::vector<int64_t> cand = candidate_half_widths(s, candidates_);
 
-  // Step 1: the histogram the windows are cut from, and the number of levels. Exact zeros are
-  // left out (they sit at the zero bin's left edge).
-  std::vector<double> counts;
-  int64_t levels = 0;
-  if (symmetric) {
-    const int64_t K = std::max(z, B - z);
-    counts.assign(static_cast<size_t>(K), 0.0);
-    for (int64_t k = 0; k < K; ++k) {
-      if (z + k < B) counts[k] += static_cast<double>(raw[z + k]);
-      if (z - 1 - k >= 0) counts[k] += static_cast<double>(raw[z - 1 - k]);
-    }
-    counts[0] -= static_cast<double>(hist_.zeros());
-    levels = spec().qmax() + 1;
-  } else {
-    counts.assign(raw.begin(), raw.end());
-    counts[z] -= static_cast<double>(hist_.zeros());
-    levels = int64_t{1} << spec().bits;
-  }
-  const auto nb = static_cast<int64_t>(counts.size());
-  std::vector<double> prefix(counts.size() + 1, 0.0);
-  int64_t first = -1;
-  int64_t last = -1;
-  for (int64_t k = 0; k < nb; ++k) {
-    prefix[k + 1] = prefix[k] + counts[k];
-    if (counts[k] > 0.0) {
-      if (first < 0) first = k;
-      last = k;
-    }
-  }
-  const int64_t centre = symmetric ? 0 : z;
-  auto window = [&](int64_t i) {
-    return std::pair<int64_t, int64_t>{std::max<int64_t>(0, centre - i), std::min<int64_t>(nb, centre + i)};
-  };
-
-  // Step 2: candidate half-widths, from the one covering every non-empty bin down to the
-  // smallest window that still holds `levels` bins.
-  const int64_t i_hi = std::max<int64_t>(centre - first, last + 1 - centre);
-  int64_t i_lo = 1;
-  while (i_lo < i_hi && window(i_lo).second - window(i_lo).first < levels) ++i_lo;
-  std::vector<int64_t> cand;
-  if (i_hi - i_lo + 1 <= candidates_) {
-    for (int64_t i = i_hi; i >= i_lo; --i) cand.push_back(i);
-  } else {
-    for (int64_t k = 0; k < candidates_; ++k) {
-      const int64_t i = i_hi - (candidates_ > 1 ? k * (i_hi - i_lo) / (candidates_ - 1) : 0);
-      if (cand.empty() || cand.back() != i) cand.push_back(i);
-    }
-  }
-
-  // Steps 3–6.
+  // Steps 3–6: the window of least KL divergence (ties keep the wider, which comes first).
   std::vector<double> p;
   std::vector<double> q;
   double best = std::numeric_limits<double>::infinity();
-  int64_t best_i = i_hi;
+  int64_t best_i = 0;  // set with best
   int64_t evaluated = 0;
   for (int64_t i : cand) {
-    const auto [a, b] = window(i);
-    if (b - a < levels) continue;  // too few bins to stand for the quantized grid
+    const auto [a, b] = s.window(i);
+    if (b - a < s.levels) continue;  // too few bins to stand for the quantized grid
     ++evaluated;
-    const double kl = window_kl(counts, prefix, a, b, levels, p, q);
+    const double kl = window_kl(s.counts, s.prefix, a, b, s.levels, p, q);
     if (kl < best) best = kl, best_i = i;
   }
   if (evaluated == 0) {
     return summarize(
         hist_, seen_min(), seen_max(), mn, mx, spec(),
-        fmt::format("min/max: the data fills fewer than {} bins, too few for the KL search", levels));
+        fmt::format("min/max: the data fills fewer than {} bins, too few for the KL search", s.levels));
   }
 
   // The widest window holds every value, so best is finite once a window was evaluated.
   double lo = mn;
   double hi = mx;
   if (std::isfinite(best)) {
-    const auto [a, b] = window(best_i);
+    const auto [a, b] = s.window(best_i);
     if (symmetric) {
       const double t = std::min(static_cast<double>(b) * hist_.bin_width(), std::max(-mn, mx));
       lo = std::max(-t, mn);
@@ -544,7 +562,7 @@ ObservedRange EntropyObserver::compute_range() const {
   return summarize(
       hist_, seen_min(), seen_max(), lo, hi, spec(),
       fmt::format("least KL divergence over {} candidate thresholds ({}-bin histogram of {}, {} levels)",
-                  evaluated, B, symmetric ? "|x|" : "x", levels));
+                  evaluated, hist_.bins(), symmetric ? "|x|" : "x", s.levels));
 }
 
 }  // namespace tinyml::quant

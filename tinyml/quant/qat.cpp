@@ -1,7 +1,6 @@
 #include "tinyml/quant/qat.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,84 +10,14 @@
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
-#include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/identity.hpp"
-#include "tinyml/nn/sequential.hpp"
 #include "tinyml/ops/ops.hpp"
 #include "tinyml/quant/quantized_linear.hpp"
+#include "tinyml/quant/sites.hpp"
 
 namespace tinyml::quant {
 
 namespace {
-
-// A module of the tree of type T and where it hangs, so it can be replaced in its parent.
-template <class T>
-struct Site {
-  std::string name;  // dotted, as in named_modules()
-  nn::Module* parent;
-  std::string child_name;
-  std::shared_ptr<T> module;
-  std::string relu_child;  // the name of a ReLU right after it in a Sequential parent, or ""
-};
-
-// Depth first, pre-order, each module once: the order and names of named_modules(). Nothing
-// below a T is collected (a QatLinear's fake quantizers are its own business).
-template <class T>
-void collect(nn::Module& m, const std::string& prefix, std::vector<Site<T>>& sites,
-             std::set<const nn::Module*>& seen) {
-  // BEGIN SOLUTION 08: collect: the walk of quantize_model.cpp's collect, for QatLinear layers
-  const auto children = m.named_children();
-  const bool sequential = dynamic_cast<nn::Sequential*>(&m) != nullptr;
-  for (size_t i = 0; i < children.size(); ++i) {
-    const auto& [child_name, child] = children[i];
-    if (!seen.insert(child.get()).second) continue;
-    const std::string name = prefix.empty() ? child_name : prefix + "." + child_name;
-    if (auto typed = std::dynamic_pointer_cast<T>(child)) {
-      Site<T> s{name, &m, child_name, typed, ""};
-      if (sequential && i + 1 < children.size() &&
-          dynamic_cast<nn::ReLU*>(children[i + 1].second.get()) != nullptr)
-        s.relu_child = children[i + 1].first;
-      sites.push_back(std::move(s));
-      continue;
-    }
-    collect(*child, name, sites, seen);
-  }
-  // END SOLUTION
-}
-
-template <class T>
-std::vector<Site<T>> sites_of(nn::Module& model) {
-  std::vector<Site<T>> sites;
-  std::set<const nn::Module*> seen;
-  collect(model, "", sites, seen);
-  return sites;
-}
-
-// The Linear names `skip` selects, with quantize_model's rules; an entry that selects nothing throws.
-std::set<std::string> resolve_skip(const std::vector<std::string>& skip,
-                                   const std::vector<Site<nn::Linear>>& sites) {
-  std::set<std::string> out;
-  std::vector<std::string> names;
-  for (const auto& s : sites) names.push_back(s.name);
-  for (const std::string& k : skip) {
-    if (k == "first" || k == "last") {
-      out.insert(k == "first" ? sites.front().name : sites.back().name);
-      continue;
-    }
-    bool matched = false;
-    for (const auto& s : sites)
-      if (s.name == k || s.name.rfind(k + ".", 0) == 0) {
-        out.insert(s.name);
-        matched = true;
-      }
-    TINYML_CHECK(
-        matched,
-        "prepare_qat: skip entry '{}' matches no Linear layer; the Linear layers are [{}] (or use 'first' / "
-        "'last', or the name of a container to skip every Linear inside it)",
-        k, fmt::join(names, ", "));
-  }
-  return out;
-}
 
 void check_config(const QuantConfig& config, const char* fn) {
   config.weight_spec.validate(fn);
@@ -224,14 +153,15 @@ std::vector<std::string> prepare_qat(nn::Module& model, const QuantConfig& confi
   check_config(config, fn);
   const auto sites = sites_of<nn::Linear>(model);
   TINYML_CHECK(!sites.empty(), "{}: the {} holds no Linear layer", fn, model.type_name());
-  const std::set<std::string> skipped = resolve_skip(config.skip, sites);
+  const std::set<std::string> skipped = resolve_skip(config.skip, sites, fn);
   TINYML_CHECK(skipped.size() < sites.size(), "{}: every Linear layer ({}) is skipped; nothing to prepare",
                fn, sites.size());
 
   // Build every replacement before touching the tree, so a throw leaves the model as it was.
-  std::vector<std::pair<const Site<nn::Linear>*, nn::ModulePtr>> plan;
+  std::vector<std::pair<const Site*, nn::ModulePtr>> plan;
   for (const auto& s : sites)
-    if (skipped.count(s.name) == 0) plan.emplace_back(&s, std::make_shared<QatLinear>(s.module, config));
+    if (skipped.count(s.name) == 0)
+      plan.emplace_back(&s, std::make_shared<QatLinear>(s.as<nn::Linear>(), config));
   std::vector<std::string> done;
   for (auto& [s, m] : plan) {
     s->parent->replace_module(s->child_name, m);
@@ -246,9 +176,9 @@ std::vector<std::string> convert(nn::Module& model, bool fuse_relu) {
   TINYML_CHECK(!sites.empty(), "{}: the {} holds no QatLinear (run prepare_qat first)", fn,
                model.type_name());
 
-  std::vector<std::pair<const Site<QatLinear>*, std::shared_ptr<QuantizedLinear>>> plan;
+  std::vector<std::pair<const Site*, std::shared_ptr<QuantizedLinear>>> plan;
   for (const auto& s : sites) {
-    const QatLinear& q = *s.module;
+    const QatLinear& q = *s.as<QatLinear>();
     TINYML_CHECK(
         q.input_fake_quant().has_qparams(),
         "{}: QatLinear '{}' has not seen any input yet, so it has no activation range; run training (or "

@@ -1,8 +1,12 @@
 #include "tinyml/quant/qparams.hpp"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "tinyml/core/error.hpp"
 
@@ -59,6 +63,52 @@ void check_no_nan(const Tensor& x, const char* fn) {
 }
 }  // namespace detail
 
+// ---- names ----
+
+namespace {
+
+template <class E>
+struct Named {
+  E value;
+  const char* name;
+};
+constexpr Named<Scheme> kSchemes[] = {{Scheme::Affine, "affine"}, {Scheme::Symmetric, "symmetric"}};
+constexpr Named<Granularity> kGranularities[] = {{Granularity::PerTensor, "per-tensor"},
+                                                 {Granularity::PerChannel, "per-channel"}};
+
+template <class E, size_t N>
+const char* name_of(const Named<E> (&table)[N], E value) {
+  for (const Named<E>& e : table)
+    if (e.value == value) return e.name;
+  return "unknown";
+}
+
+template <class E, size_t N>
+std::vector<std::string> names_of(const Named<E> (&table)[N]) {
+  std::vector<std::string> out;
+  for (const Named<E>& e : table) out.emplace_back(e.name);
+  return out;
+}
+
+template <class E, size_t N>
+E parse_name(const Named<E> (&table)[N], const std::string& name, const char* fn, const char* what) {
+  for (const Named<E>& e : table)
+    if (name == e.name) return e.value;
+  throw Error(
+      fmt::format("{}: unknown {} '{}'; expected {}", fn, what, name, fmt::join(names_of(table), " or ")));
+}
+
+}  // namespace
+
+const char* to_string(Scheme scheme) { return name_of(kSchemes, scheme); }
+const char* to_string(Granularity granularity) { return name_of(kGranularities, granularity); }
+Scheme parse_scheme(const std::string& name) { return parse_name(kSchemes, name, "parse_scheme", "scheme"); }
+Granularity parse_granularity(const std::string& name) {
+  return parse_name(kGranularities, name, "parse_granularity", "granularity");
+}
+std::vector<std::string> scheme_names() { return names_of(kSchemes); }
+std::vector<std::string> granularity_names() { return names_of(kGranularities); }
+
 // ---- QuantSpec ----
 
 int32_t QuantSpec::qmin() const {
@@ -79,9 +129,10 @@ void QuantSpec::validate(const char* fn) const {
 
 std::string QuantSpec::to_string() const {
   const std::string type = fmt::format("{}int{}", signed_range() ? "" : "u", bits);
-  const char* sch = scheme == Scheme::Affine ? "affine" : "symmetric";
-  if (granularity == Granularity::PerTensor) return fmt::format("{} {} per-tensor", type, sch);
-  return fmt::format("{} {} per-channel(axis={})", type, sch, axis);
+  const char* sch = quant::to_string(scheme);
+  if (granularity == Granularity::PerTensor)
+    return fmt::format("{} {} {}", type, sch, quant::to_string(granularity));
+  return fmt::format("{} {} {}(axis={})", type, sch, quant::to_string(granularity), axis);
 }
 
 bool operator==(const QuantSpec& a, const QuantSpec& b) {

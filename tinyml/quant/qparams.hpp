@@ -13,6 +13,17 @@ namespace tinyml::quant {
 enum class Scheme { Affine, Symmetric };
 enum class Granularity { PerTensor, PerChannel };
 
+// The names of the schemes and granularities, one table for QuantSpec::to_string, model files,
+// DOT pictures and the command line.
+const char* to_string(Scheme scheme);            // "affine", "symmetric"
+const char* to_string(Granularity granularity);  // "per-tensor", "per-channel"
+// The inverses; any other name throws an Error that lists the names.
+Scheme parse_scheme(const std::string& name);
+Granularity parse_granularity(const std::string& name);
+// Every name, in enum order: the choices of a command-line option.
+std::vector<std::string> scheme_names();
+std::vector<std::string> granularity_names();
+
 // What to quantize to. Affine: q = clamp(round_half_even(x·(1/s)) + z, qmin, qmax).
 // Symmetric: z = 0, restricted range [-qmax, qmax] (always signed).
 struct QuantSpec {

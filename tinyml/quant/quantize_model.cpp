@@ -1,7 +1,6 @@
 #include "tinyml/quant/quantize_model.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,74 +12,14 @@
 
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/sgemm.hpp"
-#include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/identity.hpp"
 #include "tinyml/nn/linear.hpp"
 #include "tinyml/quant/calibrate.hpp"
+#include "tinyml/quant/sites.hpp"
 
 namespace tinyml::quant {
 
 namespace {
-
-// A Linear of the tree and where it hangs, so it can be replaced in its parent.
-struct Site {
-  std::string name;  // dotted, as in named_modules()
-  nn::Module* parent;
-  std::string child_name;  // its name inside the parent
-  std::shared_ptr<nn::Linear> linear;
-  std::string relu_child;  // the name of a ReLU right after it in a Sequential parent, or ""
-};
-
-// Depth first, pre-order, each module once: the order and names of named_modules().
-void collect(nn::Module& m, const std::string& prefix, std::vector<Site>& sites,
-             std::set<const nn::Module*>& seen) {
-  // BEGIN SOLUTION 08: collect: every Linear of the tree with its parent and name, depth first, each once
-  const auto children = m.named_children();  // a copy: the tree is not changed here, but stay safe
-  const bool sequential = dynamic_cast<nn::Sequential*>(&m) != nullptr;
-  for (size_t i = 0; i < children.size(); ++i) {
-    const auto& [child_name, child] = children[i];
-    if (!seen.insert(child.get()).second) continue;
-    const std::string name = prefix.empty() ? child_name : prefix + "." + child_name;
-    if (auto lin = std::dynamic_pointer_cast<nn::Linear>(child)) {
-      Site s{name, &m, child_name, lin, ""};
-      if (sequential && i + 1 < children.size() &&
-          dynamic_cast<nn::ReLU*>(children[i + 1].second.get()) != nullptr)
-        s.relu_child = children[i + 1].first;
-      sites.push_back(std::move(s));
-    }
-    collect(*child, name, sites, seen);
-  }
-  // END SOLUTION
-}
-
-// The set of Linear names that `skip` selects; a name that selects nothing throws.
-std::set<std::string> resolve_skip(const std::vector<std::string>& skip, const std::vector<Site>& sites) {
-  std::set<std::string> out;
-  std::vector<std::string> names;
-  for (const Site& s : sites) names.push_back(s.name);
-  for (const std::string& k : skip) {
-    if (k == "first") {
-      out.insert(sites.front().name);
-      continue;
-    }
-    if (k == "last") {
-      out.insert(sites.back().name);
-      continue;
-    }
-    bool matched = false;
-    for (const Site& s : sites)
-      if (s.name == k || s.name.rfind(k + ".", 0) == 0) {
-        out.insert(s.name);
-        matched = true;
-      }
-    TINYML_CHECK(
-        matched,
-        "quantize_model: skip entry '{}' matches no Linear layer; the Linear layers are [{}] (or use "
-        "'first' / 'last', or the name of a container to skip every Linear inside it)",
-        k, fmt::join(names, ", "));
-  }
-  return out;
-}
 
 // Fake-quantization squared error of `v` under one (scale, zero point), in the arithmetic of
 // quantize_value; the values are known to be finite.
@@ -256,11 +195,9 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
                  fn);
   }
 
-  std::vector<Site> sites;
-  std::set<const nn::Module*> seen{&model};
-  collect(model, "", sites, seen);
+  const std::vector<Site> sites = sites_of<nn::Linear>(model);
   TINYML_CHECK(!sites.empty(), "{}: the model holds no Linear layer to quantize", fn);
-  const std::set<std::string> skipped = resolve_skip(config.skip, sites);
+  const std::set<std::string> skipped = resolve_skip(config.skip, sites, fn);
 
   // Static mode needs each input's range; MSE clipping with data weighs weight errors by each
   // input's second moments. One calibration pass gathers what is needed.
@@ -281,7 +218,7 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
   std::vector<std::shared_ptr<QuantizedLinear>> built(sites.size());
   for (size_t i = 0; i < sites.size(); ++i) {
     const Site& s = sites[i];
-    const nn::Linear& lin = *s.linear;
+    const nn::Linear& lin = *s.as<nn::Linear>();
     LayerReport r;
     r.name = s.name;
     r.in_features = lin.in_features();
@@ -368,7 +305,7 @@ std::string QuantReport::table() const {
   return out;
 }
 
-std::string QuantReport::to_json() const {
+nlohmann::json QuantReport::to_json() const {
   nlohmann::json layers_json = nlohmann::json::array();
   for (const LayerReport& l : layers) {
     layers_json.push_back({{"name", l.name},
@@ -386,11 +323,10 @@ std::string QuantReport::to_json() const {
   const double ratio = bytes_before == 0
                            ? std::numeric_limits<double>::quiet_NaN()
                            : static_cast<double>(bytes_after) / static_cast<double>(bytes_before);
-  const nlohmann::json j = {{"layers", layers_json},
-                            {"bytes_before", bytes_before},
-                            {"bytes_after", bytes_after},
-                            {"ratio", number_or_null(ratio)}};
-  return j.dump();
+  return {{"layers", layers_json},
+          {"bytes_before", bytes_before},
+          {"bytes_after", bytes_after},
+          {"ratio", number_or_null(ratio)}};
 }
 
 // ---- sizes ----

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,9 @@ struct QuantReport {
 
   // Fixed-width table, one row per layer and a total row.
   std::string table() const;
-  // {"layers": [...], "bytes_before", "bytes_after", "ratio"}; NaN/Inf numbers as null.
-  std::string to_json() const;
+  // {"layers": [...], "bytes_before", "bytes_after", "ratio"}, each layer an object of the
+  // LayerReport fields by their names; NaN/Inf numbers as null.
+  nlohmann::json to_json() const;
 };
 
 // Replaces every nn::Linear of the tree (nested modules walked, named as in named_modules()) that

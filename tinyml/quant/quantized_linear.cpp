@@ -6,13 +6,14 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <type_traits>
+#include <span>
 #include <utility>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/kernels/qgemm.hpp"
 #include "tinyml/ops/ops.hpp"
+#include "tinyml/quant/accumulator.hpp"
 
 namespace tinyml::quant {
 
@@ -160,6 +161,60 @@ const int8_t* int8_weight(const QTensor& w, std::unique_ptr<uint8_t[]>& scratch)
   scratch = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(n));
   unpack_int4_bytes(w.bytes(), n, w.size(1), /*is_signed=*/true, scratch.get());
   return reinterpret_cast<const int8_t*>(scratch.get());
+}
+
+// The qparams of a Dynamic-mode input (M, K): its own min/max with `spec`.
+QParams batch_qparams(const Tensor& xc, const QuantSpec& spec) {
+  const Range r = min_max(xc.data(), xc.numel());
+  TINYML_CHECK(r.finite,
+               "QuantizedLinear::forward: the input of shape {} holds NaN or Inf, which has no "
+               "quantized value",
+               shape_str(xc.shape()));
+  return choose_qparams(r.min, r.max, spec);
+}
+
+// The quantized input x (M, K) with qparams iq, one Q per value whatever the bit width.
+template <class Q>
+void quantize_input(const Tensor& xc, const QParams& iq, Q* q) {
+  const bool ok =
+      quantize_into(xc.data(), xc.numel(), iq.scale[0], iq.zero_point[0], iq.spec.qmin(), iq.spec.qmax(), q);
+  TINYML_CHECK(ok, "QuantizedLinear::forward: the input of shape {} holds NaN, which has no quantized value",
+               shape_str(xc.shape()));
+}
+
+// Σ_k qx·qw of an input and a weight, before any zero point is applied, and the input's row sums.
+struct IntegerProduct {
+  std::unique_ptr<int32_t[]> acc;  // M×N
+  std::vector<int32_t> rowsum;     // M entries, or none when not asked for
+};
+
+// Quantizes the contiguous input x (M, K) with `iq` (to uint8 for an unsigned spec, int8 for a
+// signed one) and runs the int8 GEMM with the N×K weight: oneDNN's `packed` copy when there is one
+// (QuantizedLinear packs only weights of layers with uint8 inputs), else `weight`. Computes the
+// input's row sums if `rowsums`.
+IntegerProduct integer_product(const Tensor& xc, const QParams& iq, const QTensor& weight,
+                               const kernels::PackedWeightS8* packed, int64_t N, bool rowsums) {
+  const int64_t M = xc.size(0), K = xc.size(1);
+  IntegerProduct p{std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N)),
+                   std::vector<int32_t>(rowsums ? static_cast<size_t>(M) : 0)};
+  auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
+  std::unique_ptr<uint8_t[]> w_scratch;  // a packed weight widened to bytes, for this call only
+  const int8_t* w = packed ? nullptr : int8_weight(weight, w_scratch);
+  if (!iq.spec.signed_range()) {
+    quantize_input(xc, iq, qx.get());
+    if (packed)
+      packed->multiply_u8(M, qx.get(), p.acc.get());
+    else
+      kernels::qgemm_u8s8(M, N, K, qx.get(), K, w, K, /*trans_b=*/true, p.acc.get(), N);
+    if (rowsums) kernels::row_sums_u8(M, K, qx.get(), K, p.rowsum.data());
+  } else {
+    TINYML_CHECK(packed == nullptr, "QuantizedLinear::forward: a packed weight with signed inputs");
+    auto* qs = reinterpret_cast<int8_t*>(qx.get());
+    quantize_input(xc, iq, qs);
+    kernels::qgemm_s8s8(M, N, K, qs, K, w, K, /*trans_b=*/true, p.acc.get(), N);
+    if (rowsums) kernels::row_sums_s8(M, K, qs, K, p.rowsum.data());
+  }
+  return p;
 }
 
 }  // namespace
@@ -331,112 +386,33 @@ Tensor QuantizedLinear::forward(const Tensor& input) {
 }
 
 Tensor QuantizedLinear::forward_integer(const Tensor& x2) {
-  constexpr const char* fn = "QuantizedLinear::forward";
   const int64_t M = x2.size(0), K = in_features(), N = out_features();
   Tensor y = Tensor::empty({M, N});
   if (M == 0) return y;
   const Tensor xc = x2.contiguous();
-  const float* x = xc.data();
-
-  // 1. The input's qparams: from this batch (Dynamic) or from calibration (Static).
-  QParams iq;
-  if (mode_ == QuantMode::Dynamic) {
-    const Range r = min_max(x, M * K);
-    TINYML_CHECK(r.finite, "{}: the input of shape {} holds NaN or Inf, which has no quantized value", fn,
-                 shape_str(x2.shape()));
-    iq = choose_qparams(r.min, r.max, dynamic_input_spec());
-  } else {
-    iq = *input_qparams_;
-  }
-  const float s_x = iq.scale[0];
-  const int32_t z_x = iq.zero_point[0];
-  const bool a_unsigned = !iq.spec.signed_range();
-
-  // 2. Quantize the input (one byte per value whatever the bit width) and run the int8 GEMM,
-  // which computes only Σ_k qx·qw; the zero points are applied in step 3.
-  auto qx = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(M * K));
-  auto acc = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(M * N));
-  std::unique_ptr<uint8_t[]> w_scratch;  // a packed weight widened to bytes, for this call only
-  const int8_t* w = packed_ ? nullptr : int8_weight(weight_, w_scratch);
+  const QParams iq = mode_ == QuantMode::Dynamic ? batch_qparams(xc, dynamic_input_spec()) : *input_qparams_;
   const std::vector<int32_t>& z_w = weight_qparams().zero_point;
   // The input's row sums are needed only when a weight zero point is nonzero (symmetric weights
   // have none).
   const bool w_zero_points = std::any_of(z_w.begin(), z_w.end(), [](int32_t z) { return z != 0; });
-  std::vector<int32_t> rowsum(w_zero_points ? static_cast<size_t>(M) : 0);
-  bool ok = false;
-  if (a_unsigned) {
-    ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qx.get());
-    TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
-                 shape_str(x2.shape()));
-    if (packed_)
-      packed_->multiply_u8(M, qx.get(), acc.get());
-    else
-      kernels::qgemm_u8s8(M, N, K, qx.get(), K, w, K, /*trans_b=*/true, acc.get(), N);
-    if (w_zero_points) kernels::row_sums_u8(M, K, qx.get(), K, rowsum.data());
-  } else {
-    auto* qs = reinterpret_cast<int8_t*>(qx.get());
-    ok = quantize_into(x, M * K, s_x, z_x, iq.spec.qmin(), iq.spec.qmax(), qs);
-    TINYML_CHECK(ok, "{}: the input of shape {} holds NaN, which has no quantized value", fn,
-                 shape_str(x2.shape()));
-    kernels::qgemm_s8s8(M, N, K, qs, K, w, K, /*trans_b=*/true, acc.get(), N);
-    if (w_zero_points) kernels::row_sums_s8(M, K, qs, K, rowsum.data());
-  }
+  const IntegerProduct prod = integer_product(xc, iq, weight_, packed_.get(), N, w_zero_points);
 
-  // 3. One pass over the output. First the zero points (Jacob et al. 2018), exactly as
-  // kernels::zero_point_correct applies them:
-  //   c[i][j] = Σ qx·qw − z_w[j]·rowsum_x[i] − z_x·colsum_w[j] + K·z_x·z_w[j] = Σ (qx − z_x)(qw − z_w[j]),
-  // in unsigned 32-bit arithmetic (wrap-around is defined there, and the true result fits in
-  // int32); the column terms z_x·(K·z_w[j] − colsum_w[j]) are computed once per call. Then scale
-  // each column by s_x·s_w[j], add the bias and clamp for a fused ReLU. Folding the correction in
-  // saves a separate read and write of the whole accumulator.
-  const std::vector<float>& s_w = weight_qparams().scale;
-  std::vector<float> col_scale(static_cast<size_t>(N));
-  std::vector<uint32_t> col_term(static_cast<size_t>(N)), zw(static_cast<size_t>(N));
-  const auto zxu = static_cast<uint32_t>(z_x);
-  for (int64_t j = 0; j < N; ++j) {
-    const auto c = static_cast<size_t>(j);
-    col_scale[c] = s_x * s_w[s_w.size() == 1 ? 0 : c];
-    zw[c] = static_cast<uint32_t>(z_w[z_w.size() == 1 ? 0 : c]);
-    col_term[c] = zxu * (static_cast<uint32_t>(K) * zw[c] - static_cast<uint32_t>(w_colsum_[c]));
-  }
-  const float* cs = col_scale.data();
-  const uint32_t* ct = col_term.data();
-  const uint32_t* zwp = zw.data();
-  const int32_t* a = acc.get();
-  float* out = y.data();
-  const float floor_value = fuse_relu_ ? 0.0f : -std::numeric_limits<float>::infinity();
-  const bool is_static = mode_ == QuantMode::Static;
-  // Static mode: the int32 bias has the accumulator's scale, so it is added before scaling, in
-  // integers (int64, so no sum can wrap). Dynamic mode: the fp32 bias is added after scaling.
-  std::vector<int32_t> no_bias_q(is_static && bias_int32_.empty() ? static_cast<size_t>(N) : 0, 0);
-  std::vector<float> no_bias_f(!is_static && !bias_.defined() ? static_cast<size_t>(N) : 0, 0.0f);
-  const int32_t* bq = !is_static ? nullptr : bias_int32_.empty() ? no_bias_q.data() : bias_int32_.data();
-  const float* bf = is_static ? nullptr : bias_.defined() ? bias_.data() : no_bias_f.data();
-  // One loop body for the four cases, so the compiler vectorizes each without a branch inside.
-  auto pass = [&](auto static_mode, auto with_rows) {
-    for (int64_t i = 0; i < M; ++i) {
-      const int32_t* ar = a + i * N;
-      float* yr = out + i * N;
-      const uint32_t r = with_rows ? static_cast<uint32_t>(rowsum[static_cast<size_t>(i)]) : 0u;
-      for (int64_t j = 0; j < N; ++j) {
-        uint32_t cu = static_cast<uint32_t>(ar[j]) + ct[j];
-        if constexpr (with_rows) cu -= zwp[j] * r;
-        const auto c = static_cast<int32_t>(cu);
-        float v;
-        if constexpr (static_mode)
-          v = cs[j] * static_cast<float>(static_cast<int64_t>(c) + bq[j]);
-        else
-          v = cs[j] * static_cast<float>(c) + bf[j];
-        yr[j] = v > floor_value ? v : floor_value;
-      }
-    }
-  };
-  using yes = std::true_type;
-  using no = std::false_type;
-  if (is_static)
-    w_zero_points ? pass(yes{}, yes{}) : pass(yes{}, no{});
-  else
-    w_zero_points ? pass(no{}, yes{}) : pass(no{}, no{});
+  AccumulatorPass pass;
+  pass.M = M;
+  pass.N = N;
+  pass.K = K;
+  pass.acc = prod.acc.get();
+  pass.rowsum_x = w_zero_points ? prod.rowsum.data() : nullptr;
+  pass.colsum_w = w_colsum_.data();
+  pass.z_x = iq.zero_point[0];
+  pass.z_w = z_w;
+  pass.s_x = iq.scale[0];
+  pass.s_w = weight_qparams().scale;
+  pass.integer_bias = mode_ == QuantMode::Static;
+  pass.bias_int32 = bias_int32_;
+  if (bias_.defined()) pass.bias = std::span<const float>(bias_.data(), static_cast<size_t>(N));
+  pass.relu = fuse_relu_;
+  accumulator_to_float(pass, y.data());
   return y;
 }
 
