@@ -31,14 +31,11 @@ using ::testing::HasSubstr;
 
 namespace {
 
+using tinyml_test::temp_path;
+using tinyml_test::tinyml_cli;
+
 using tinyml_test::ProcessResult;
 using tinyml_test::read_text;
-
-// A path in the temporary folder unique to this process and test.
-fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_cli_", stem); }
-
-// Runs build/bin/tinyml with `args` (a shell fragment), capturing stdout and stderr apart.
-ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
 
 std::vector<json> json_lines(const std::string& text) {
   std::vector<json> lines;

@@ -30,11 +30,9 @@ using tinyml_test::ProcessResult;
 
 namespace {
 
-fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_clih_", stem); }
-
-ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
-
-std::string q(const fs::path& p) { return fmt::format("'{}'", p.string()); }
+using tinyml_test::shell_quoted;
+using tinyml_test::temp_path;
+using tinyml_test::tinyml_cli;
 
 // An MLP of the given sizes (Linear, ReLU, ..., Linear), saved as a whole-model file.
 fs::path saved_mlp(const std::string& stem, const std::vector<int64_t>& sizes,
@@ -76,7 +74,8 @@ TEST(CliHardening, SaveOntoAFifoIsRefusedBeforeTraining) {
   const fs::path fifo = temp_path("fifo");
   fs::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
-  const ProcessResult r = tinyml_cli(fmt::format("train --dataset xor --epochs 1 --json --save {}", q(fifo)));
+  const ProcessResult r =
+      tinyml_cli(fmt::format("train --dataset xor --epochs 1 --json --save {}", shell_quoted(fifo)));
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.err, HasSubstr("is a FIFO, not a regular file"));
   EXPECT_EQ(r.out, "");  // refused before the first epoch
@@ -89,7 +88,7 @@ TEST(CliHardening, NonFiniteLossStopsTrainingWithEpochAndStep) {
   const fs::path out = temp_path("nan.safetensors");
   fs::remove(out);
   const ProcessResult r = tinyml_cli(fmt::format(
-      "train --dataset spirals --limit 100 --batch 10 --epochs 2 --lr 1e30 -q --save {}", q(out)));
+      "train --dataset spirals --limit 100 --batch 10 --epochs 2 --lr 1e30 -q --save {}", shell_quoted(out)));
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.err, HasSubstr("error: train: epoch 1 of 2: train_epoch: the loss is"));
   EXPECT_THAT(r.err, HasSubstr(" at step "));
@@ -109,7 +108,7 @@ TEST(CliHardening, EvalWarnsOnNonFiniteOutputsAndCountsThemWrong) {
   }
   const fs::path p = temp_path("nanmodel.safetensors");
   tinyml::io::save_model(m, p.string(), {{"dataset", "spirals"}});
-  const ProcessResult r = tinyml_cli(fmt::format("eval {} --limit 30", q(p)));
+  const ProcessResult r = tinyml_cli(fmt::format("eval {} --limit 30", shell_quoted(p)));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("warning: the model's outputs hold NaN or Inf for 30 of the 30 examples"));
   EXPECT_THAT(r.out, HasSubstr("test accuracy 0.00% (0/30)"));
@@ -121,16 +120,16 @@ TEST(CliHardening, EvalWarnsOnNonFiniteOutputsAndCountsThemWrong) {
 TEST(CliHardening, EvalChecksTheRebuiltModelAgainstTheDataset) {
   const fs::path lying =
       saved_mlp("lying.safetensors", {2, 8, 5}, {{"arch", "2-8-3"}, {"dataset", "spirals"}});
-  const ProcessResult a = tinyml_cli(fmt::format("eval {}", q(lying)));
+  const ProcessResult a = tinyml_cli(fmt::format("eval {}", shell_quoted(lying)));
   EXPECT_EQ(a.status, 1);
   EXPECT_THAT(a.err, HasSubstr("its metadata says arch 2-8-3 but its layers are 2-8-5"));
-  const ProcessResult aq =
-      tinyml_cli(fmt::format("quantize {} --out {}", q(lying), q(temp_path("lq.safetensors"))));
+  const ProcessResult aq = tinyml_cli(
+      fmt::format("quantize {} --out {}", shell_quoted(lying), shell_quoted(temp_path("lq.safetensors"))));
   EXPECT_EQ(aq.status, 1);
   EXPECT_THAT(aq.err, HasSubstr("its metadata says arch 2-8-3"));
 
   const fs::path bare = saved_mlp("bare.safetensors", {2, 8, 3}, {});
-  const ProcessResult b = tinyml_cli(fmt::format("eval {} --dataset xor", q(bare)));
+  const ProcessResult b = tinyml_cli(fmt::format("eval {} --dataset xor", shell_quoted(bare)));
   EXPECT_EQ(b.status, 1);
   EXPECT_THAT(b.err, HasSubstr("2-8-3 does not fit dataset 'xor'"));
   fs::remove(lying);
@@ -142,10 +141,11 @@ TEST(CliHardening, EvalChecksTheRebuiltModelAgainstTheDataset) {
 TEST(CliHardening, QuantizeAndQatTakeAModelWithoutArch) {
   const fs::path m = saved_mlp("noarch.safetensors", {2, 8, 2}, {{"dataset", "xor"}});
   const fs::path out = temp_path("noarch_q.safetensors");
-  const ProcessResult a = tinyml_cli(fmt::format("quantize {} --out {}", q(m), q(out)));
+  const ProcessResult a = tinyml_cli(fmt::format("quantize {} --out {}", shell_quoted(m), shell_quoted(out)));
   EXPECT_EQ(a.status, 0) << a.err;
   EXPECT_THAT(a.out, HasSubstr("MLP 2-8-2"));
-  const ProcessResult b = tinyml_cli(fmt::format("qat {} --out {} --epochs 1 --json", q(m), q(out)));
+  const ProcessResult b =
+      tinyml_cli(fmt::format("qat {} --out {} --epochs 1 --json", shell_quoted(m), shell_quoted(out)));
   EXPECT_EQ(b.status, 0) << b.err;
   fs::remove(m);
   fs::remove(out);
@@ -155,13 +155,15 @@ TEST(CliHardening, QuantizeAndQatTakeAModelWithoutArch) {
 TEST(CliHardening, QuantizeOntoItsInputNeedsForceAndReportsTheSizeBefore) {
   const fs::path m = temp_path("self.safetensors");
   ASSERT_EQ(
-      tinyml_cli(fmt::format("train --dataset spirals --limit 100 --epochs 1 -q --save {}", q(m))).status, 0);
+      tinyml_cli(fmt::format("train --dataset spirals --limit 100 --epochs 1 -q --save {}", shell_quoted(m)))
+          .status,
+      0);
   const auto before = fs::file_size(m);
-  const ProcessResult a = tinyml_cli(fmt::format("quantize {0} --out {0}", q(m)));
+  const ProcessResult a = tinyml_cli(fmt::format("quantize {0} --out {0}", shell_quoted(m)));
   EXPECT_EQ(a.status, 1);
   EXPECT_THAT(a.err, HasSubstr("which would be replaced; pass --force"));
   EXPECT_EQ(fs::file_size(m), before);
-  const ProcessResult b = tinyml_cli(fmt::format("quantize {0} --out {0} --force --json", q(m)));
+  const ProcessResult b = tinyml_cli(fmt::format("quantize {0} --out {0} --force --json", shell_quoted(m)));
   ASSERT_EQ(b.status, 0) << b.err;
   EXPECT_THAT(b.out, HasSubstr(fmt::format("\"file_bytes_before\":{}", before)));
   EXPECT_LT(fs::file_size(m), before);
@@ -194,7 +196,7 @@ TEST(CliHardening, HugeArchIsRefusedBeforeTheModelIsBuilt) {
 #endif
   const std::string cmd =
       fmt::format("{}OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 '{}/bin/tinyml' eval {} 2>&1", limit,
-                  TINYML_BINARY_DIR, q(p));
+                  TINYML_BINARY_DIR, shell_quoted(p));
   FILE* pipe = ::popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string out;

@@ -14,12 +14,8 @@ using ::testing::HasSubstr;
 
 namespace {
 
-fs::path temp_path(const std::string& stem) {
-  return tinyml_test::temp_path("tinyml_test_cli_profile_", stem);
-}
-tinyml_test::ProcessResult tinyml_cli(const std::string& args) {
-  return tinyml_test::run_program("tinyml", args);
-}
+using tinyml_test::temp_path;
+using tinyml_test::tinyml_cli;
 
 }  // namespace
 

@@ -17,6 +17,9 @@
 #include "course/course.hpp"
 
 namespace fs = std::filesystem;
+// A named namespace: the unity build puts other test files after this one, and they must not
+// see the course tool's names (its ProcessResult, for one).
+namespace course_test {
 using namespace tinyml::course;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -694,9 +697,9 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
   expect_regions_kept(dest, selected);
 
   // Configure and build only what grading needs (the library and the module tests), -Werror on.
-  const ProcessResult cfg = run_capture({"cmake", "-S", dest.string(), "-B", (dest / "build").string(),
-                                         "-DTINYML_BUILD_EXAMPLES=OFF", "-DTINYML_BUILD_BENCH=OFF",
-                                         "-DTINYML_BUILD_CLI=OFF", "-DTINYML_WERROR=ON"});
+  const tinyml::course::ProcessResult cfg = run_capture(
+      {"cmake", "-S", dest.string(), "-B", (dest / "build").string(), "-DTINYML_BUILD_EXAMPLES=OFF",
+       "-DTINYML_BUILD_BENCH=OFF", "-DTINYML_BUILD_CLI=OFF", "-DTINYML_WERROR=ON"});
   ASSERT_EQ(cfg.exit_code, 0) << cfg.output;
   RunOptions o;
   o.root = dest;
@@ -707,3 +710,5 @@ TEST(CourseAssignment, StudentCopyBuildsFailsAndGrades) {
   expect_todo_grades(r, selected);
   fs::remove_all(dest);
 }
+
+}  // namespace course_test

@@ -37,13 +37,11 @@ using ::testing::HasSubstr;
 
 namespace {
 
+using tinyml_test::temp_path;
+using tinyml_test::tinyml_cli;
+
 using tinyml_test::ProcessResult;
 using tinyml_test::read_text;
-
-fs::path temp_path(const std::string& stem) { return tinyml_test::temp_path("tinyml_test_demo_", stem); }
-
-// Runs build/bin/tinyml with `args` (a shell fragment) on one kernel thread, stdout and stderr apart.
-ProcessResult tinyml_cli(const std::string& args) { return tinyml_test::run_program("tinyml", args); }
 
 struct Score {
   size_t correct = 0;
@@ -295,11 +293,7 @@ TEST(DemoOptions, AnOutputFolderThatCannotBeMadeIsAnError) {
 
 namespace svg = tinyml::plot;
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
+using tinyml_test::count;
 
 TEST(DemoCharts, HeatMapDrawsOneCellPerValueWithItsText) {
   svg::HeatMap m;

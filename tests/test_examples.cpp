@@ -32,7 +32,7 @@ ProcessResult run_example(const std::string& name, const std::string& args = "",
   return tinyml_test::run_program(name, args, env, /*merge_stderr=*/true);
 }
 
-std::string read_text(const fs::path& p) {
+std::string read_existing(const fs::path& p) {
   EXPECT_TRUE(fs::exists(p)) << "cannot read " << p;
   return tinyml_test::read_text(p);
 }
@@ -44,11 +44,7 @@ double number_after(const std::string& text, const std::string& label) {
   return std::regex_search(text, m, re) ? std::stod(m[1].str()) : -1.0;
 }
 
-size_t count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
-  return n;
-}
+using tinyml_test::count;
 
 // The part of `text` from `from` up to `to` (or the end); empty if `from` is absent.
 std::string section(const std::string& text, const std::string& from, const std::string& to = "") {
@@ -175,7 +171,7 @@ TEST(Examples, SpiralsSeparatesTheArmsAndDrawsTheRegions) {
   EXPECT_GT(num(grid, 0), 0.0);
   EXPECT_GT(num(grid, 1), 0.0);
   EXPECT_EQ(num(grid, 0) + num(grid, 1), 8100.0);
-  const std::string picture = read_text(svg);
+  const std::string picture = read_existing(svg);
   EXPECT_EQ(picture.rfind("<svg", 0), 0u);
   // One dot per grid point, one per training point (2 × 300), one per legend entry (2).
   EXPECT_EQ(count(picture, "<circle"), 8100u + 600u + 2u);
@@ -318,8 +314,8 @@ TEST(Examples, QatRecoversWhatPostTrainingQuantizationLoses) {
 }
 
 TEST(Readme, ContainsTheQuickstartProgramVerbatim) {
-  const std::string readme = read_text(fs::path(TINYML_SOURCE_DIR) / "README.md");
-  const std::string quickstart = read_text(fs::path(TINYML_SOURCE_DIR) / "examples" / "quickstart.cpp");
+  const std::string readme = read_existing(fs::path(TINYML_SOURCE_DIR) / "README.md");
+  const std::string quickstart = read_existing(fs::path(TINYML_SOURCE_DIR) / "examples" / "quickstart.cpp");
   ASSERT_FALSE(quickstart.empty());
   // The README's snippet is the compiled and tested program, so it cannot go stale.
   EXPECT_THAT(readme, HasSubstr("```cpp\n" + quickstart + "```"))

@@ -34,6 +34,23 @@ inline fs::path temp_path(const std::string& prefix, const std::string& stem) {
                                       (info != nullptr ? info->name() : "suite") + "_" + stem);
 }
 
+// temp_path with the running test suite's name as the prefix: tinyml_<suite>_<pid>_<test>_<stem>.
+inline fs::path temp_path(const std::string& stem) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return temp_path(std::string("tinyml_") + (info != nullptr ? info->test_suite_name() : "suite") + "_",
+                   stem);
+}
+
+// How many times `needle` occurs in `text` (overlapping occurrences count).
+inline size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+// `p` in single quotes, for a shell command line (the tests' paths hold no quote).
+inline std::string shell_quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
 inline std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -66,5 +83,8 @@ inline ProcessResult run_program(const std::string& name, const std::string& arg
   }
   return r;
 }
+
+// Runs build/bin/tinyml with `args` (a shell fragment), stdout and stderr apart.
+inline ProcessResult tinyml_cli(const std::string& args) { return run_program("tinyml", args); }
 
 }  // namespace tinyml_test
