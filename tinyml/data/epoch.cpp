@@ -42,6 +42,7 @@ EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoad
   size_t examples = 0, step = 0;
   const size_t steps = loader.size();
   for (const Batch& batch : loader) {
+    const auto n = static_cast<size_t>(batch.target.size(0));
     // BEGIN SOLUTION 06: train_epoch: zero_grad, cross-entropy of the model's logits, backward, step
     optimizer.zero_grad();
     const Tensor logits = model(batch.data);
@@ -53,11 +54,10 @@ EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoad
                  value, step + 1, steps);
     loss.backward();
     optimizer.step();
-    const auto n = static_cast<size_t>(batch.target.size(0));
     loss_sum += value * static_cast<double>(n);
     correct += accuracy(logits.detach(), batch.target) * static_cast<double>(n);
-    examples += n;
     // END SOLUTION
+    examples += n;
     ++step;
     if (after_step) after_step(step, steps, loss_sum / static_cast<double>(examples));
   }
