@@ -1,7 +1,10 @@
-# How tinyml builds fast: precompiled headers for the heavy headers every file parses again, and
-# test-side programs (unit tests, the course's step tests) compiled at -O1. The measured effect is
-# in docs/performance.md ("Build times"; scripts/build-time.sh measures it).
+# How tinyml builds fast: precompiled headers for the heavy headers every file parses again, unity
+# builds (the library in units of 8 files, each test program as one unit: files that parse the same
+# headers parse them once), and test-side programs (unit tests, the course's step tests) compiled
+# at -O1. The measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh
+# measures it).
 option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
+option(TINYML_UNITY "Compile the library and each test program in units of several files (unity build)" ON)
 
 # The library's precompiled header: the standard headers and fmt, which most of its files include
 # (about two thirds of a library file's compile time is parsing headers). PRIVATE: nothing of it

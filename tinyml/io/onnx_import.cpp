@@ -186,11 +186,11 @@ int Importer::matmul(int index) {
 }
 
 // ONNX ops without parameters and the module each becomes (none: dropped at inference).
-struct OpRow {
+struct ImportRow {
   const char* op;
   nn::ModulePtr (*make)();
 };
-const OpRow kElementwise[] = {
+const ImportRow kImported[] = {
     {"Relu", [] { return nn::ModulePtr(std::make_shared<nn::ReLU>()); }},
     {"Tanh", [] { return nn::ModulePtr(std::make_shared<nn::Tanh>()); }},
     {"Sigmoid", [] { return nn::ModulePtr(std::make_shared<nn::Sigmoid>()); }},
@@ -241,7 +241,7 @@ std::shared_ptr<nn::Sequential> Importer::run() {
       continue;
     }
     bool known = false;
-    for (const OpRow& row : kElementwise)
+    for (const ImportRow& row : kImported)
       if (op == row.op) {
         check_chain(n, 1);
         if (nn::ModulePtr m = row.make()) model_->push_back(m);

@@ -27,12 +27,6 @@ using Clock = std::chrono::steady_clock;
   return rows;
 }
 
-[[maybe_unused]] size_t numel_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return static_cast<size_t>(n);
-}
-
 // Parameters, bytes and weight bits of one layer.
 void storage_of(const nn::Module& m, LayerProfile& l) {
   if (const auto* q = dynamic_cast<const QuantizedLinear*>(&m)) {
@@ -113,7 +107,7 @@ int64_t flops_of(const nn::Module& m, const Shape& in, const Shape& out) {
     return rows * (2 * l->in_features() * l->out_features() + (l->bias.defined() ? l->out_features() : 0));
   if (const auto* q = dynamic_cast<const QuantizedLinear*>(&m))
     return rows * (2 * q->in_features() * q->out_features() + (q->has_bias() ? q->out_features() : 0));
-  if (dynamic_cast<const nn::ReLU*>(&m) != nullptr) return static_cast<int64_t>(numel_of(out));
+  if (dynamic_cast<const nn::ReLU*>(&m) != nullptr) return numel_of(out);
   return 0;
   // END SOLUTION
 }
@@ -160,7 +154,7 @@ ModelProfile profile(nn::Module& model, const Tensor& input, int runs) {
       LayerProfile& r = p.layers[i];
       r.seconds += std::chrono::duration<double>(Clock::now() - started[i]).count();
       r.output_shape = y.shape();
-      r.activation_bytes = numel_of(y.shape()) * sizeof(float);
+      r.activation_bytes = static_cast<size_t>(numel_of(y.shape())) * sizeof(float);
       r.flops = flops_of(self, r.input_shape, r.output_shape);
     }));
   }
