@@ -83,17 +83,13 @@ void register_eval(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "Evaluate a saved model (from `tinyml train --save`, `quantize`, ...) on a test split");
   cmd->add_option("file", o->file, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--dataset", o->dataset,
-                  "fashion-mnist | xor | spirals (default: the one it was trained on)")
-      ->check(CLI::IsMember(dataset_names()));
+  add_model_dataset_option(cmd, o->dataset);
   cmd->add_option("--limit", o->limit, "Evaluate on the first N test examples only (default: all)")
       ->check(int_at_least(1));
   cmd->add_option("--batch", o->batch, "Examples per forward pass")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   cmd->add_flag("--json", o->json, "Print {test_acc, n, infer_ms_per_1000} as one JSON object");
   cmd->callback([o] { render(compute(*o), format_of(o->json)); });
 }

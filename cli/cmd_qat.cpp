@@ -302,16 +302,11 @@ void register_qat(CLI::App& app) {
                   "Training batches observed before training (and for PTQ)")
       ->check(int_at_least(1))
       ->capture_default_str();
-  cmd->add_option("--skip", o->skip,
-                  "Linear layers kept in float, comma-separated: names like 0,4 or first,last");
-  cmd->add_option("--dataset", o->dataset,
-                  "fashion-mnist | xor | spirals (default: the one it was trained on)")
-      ->check(CLI::IsMember(dataset_names()));
+  add_skip_option(cmd, o->skip);
+  add_model_dataset_option(cmd, o->dataset);
   cmd->add_option("--limit", o->limit, "Train on the first N training examples only (default: all)")
       ->check(int_at_least(1));
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   cmd->add_flag("--control", o->control,
                 "Also train the float model the same way (epochs, lr, order) and report it: what QAT gains "
                 "from training alone");

@@ -213,9 +213,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")
       ->check(seed_value())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   cmd->add_option("--limit", o->limit, "Train on the first N examples only (default: all)")
       ->check(int_at_least(1));
   cmd->add_option("--save", o->save, "Write the trained model to FILE (.safetensors)")

@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#include "tinyml/train/datasets.hpp"
+
 namespace tinyml::cli {
 
 // Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
@@ -127,6 +129,29 @@ inline CLI::Validator fraction_below_one() {
         return "must be a number in [0, 1), got '" + s + "'";
       },
       "[0,1)");
+}
+
+// The options several commands share, declared once.
+
+// --threads: kernel threads of OpenBLAS and oneDNN (0: all cores; apply_threads bounds it).
+inline CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
+  return cmd
+      ->add_option("--threads", threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
+      ->check(int_at_least(0))
+      ->capture_default_str();
+}
+
+// --dataset of a command that reads a model file, which names the dataset it was trained on.
+inline CLI::Option* add_model_dataset_option(CLI::App* cmd, std::string& dataset) {
+  return cmd
+      ->add_option("--dataset", dataset, "fashion-mnist | xor | spirals (default: the one it was trained on)")
+      ->check(CLI::IsMember(train::dataset_names()));
+}
+
+// --skip: the Linear layers a quantizing command keeps in float.
+inline CLI::Option* add_skip_option(CLI::App* cmd, std::string& skip) {
+  return cmd->add_option("--skip", skip,
+                         "Linear layers kept in float, comma-separated: names like 0,4 or first,last");
 }
 
 }  // namespace tinyml::cli

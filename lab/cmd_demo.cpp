@@ -71,9 +71,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the initialisation and the shuffling")
       ->check(seed_value())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   cmd->add_option("--train-limit", o->train_limit, "Train on the first N training images only (default: all)")
       ->check(int_at_least(1));
   cmd->add_option("--test-limit", o->test_limit, "Evaluate on the first N test images only (default: all)")
@@ -88,7 +86,10 @@ void register_demo(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the results as one JSON object (no progress, no table)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress bars or warnings on stderr");
-  cmd->callback([o] { run_demo(*o); });
+  cmd->callback([o, cmd] {
+    o->command = given_command_line(*cmd);
+    run_demo(*o);
+  });
 }
 
 }  // namespace tinyml::cli

@@ -61,9 +61,7 @@ void register_precision(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed of the training, the shuffling and the argmax experiment")
       ->check(seed_value())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   cmd->add_flag("--json", o->json, "Print every table as one JSON object instead");
   cmd->callback([o] { run_precision(*o); });
 }

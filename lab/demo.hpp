@@ -22,6 +22,7 @@ struct Options {
   int64_t repeat = 5;
   bool json = false;
   bool quiet = false;
+  std::string command;  // the command line as given, for the report (cli::given_command_line)
 };
 
 // One training epoch of the float model.

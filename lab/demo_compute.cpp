@@ -132,24 +132,10 @@ struct Runner {
   }
 };
 
-std::string command_line(const Options& o) {
-  std::string s = "tinyml demo";
-  if (o.epochs != 5) s += fmt::format(" --epochs {}", o.epochs);
-  if (o.qat_epochs != 1) s += fmt::format(" --qat-epochs {}", o.qat_epochs);
-  if (o.seed != 0) s += fmt::format(" --seed {}", o.seed);
-  if (o.threads != 1) s += fmt::format(" --threads {}", o.threads);
-  if (o.train_limit > 0) s += fmt::format(" --train-limit {}", o.train_limit);
-  if (o.test_limit > 0) s += fmt::format(" --test-limit {}", o.test_limit);
-  if (o.calib_batches != 10) s += fmt::format(" --calib-batches {}", o.calib_batches);
-  if (o.repeat != 5) s += fmt::format(" --repeat {}", o.repeat);
-  s += fmt::format(" --out {}", o.out);
-  return s;
-}
-
 void describe(Runner& run) {
   const Options& o = run.o;
   Results& res = run.res;
-  res.command = command_line(o);
+  res.command = o.command.empty() ? std::string("tinyml demo") : o.command;
   res.machine = fmt::format("{}, {} kernel thread{}; {}", cpu_model(),
                             o.threads == 0 ? "all" : std::to_string(o.threads), o.threads == 1 ? "" : "s",
                             kernels::blas_info());
@@ -308,7 +294,7 @@ Results compute(const Options& o, const Events& events) {
   run.res.error = error_picture(*model, *run.quantized(quant::QuantConfig{}), *int4.minmax);
   run.res.activation = activation_picture(*model, run.calib);
   run.step("activation statistics");
-  run.res.confusion = confusion_matrix(*model, *run.data.test, run.data.classes);
+  run.res.confusion = train::confusion_matrix(*model, *run.data.test, run.data.classes);
   run.step("confusion matrix");
   run.bar->finish();
   run.res.model_dot = io::model_to_dot(*model, kBatch);

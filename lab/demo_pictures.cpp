@@ -46,30 +46,6 @@ double max_scale(const quant::QuantizedLinear& q) {
 
 }  // namespace
 
-// Class counts: rows the true class, columns the predicted one (argmax), in batches of 1000 as
-// evaluate() runs them.
-std::vector<int64_t> confusion_matrix(nn::Module& model, const data::Dataset& test, int64_t classes) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  std::vector<int64_t> m(static_cast<size_t>(classes * classes), 0);
-  for (size_t start = 0; start < test.size(); start += 1000) {
-    std::vector<size_t> idx(std::min<size_t>(1000, test.size() - start));
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = start + i;
-    const data::Batch b = test.get_batch(idx);
-    const std::vector<float> pred = model(b.data).argmax(1).to_vector();
-    const std::vector<float> target = b.target.to_vector();
-    for (size_t i = 0; i < pred.size(); ++i) {
-      const auto t = static_cast<int64_t>(target[i]), p = static_cast<int64_t>(pred[i]);
-      TINYML_CHECK(t >= 0 && t < classes && p >= 0 && p < classes,
-                   "demo: class {} predicted as {}, expected both in [0, {})", t, p, classes);
-      ++m[static_cast<size_t>(t * classes + p)];
-    }
-  }
-  model.train(was_training);
-  return m;
-}
-
 ClipPicture clip_picture(nn::Sequential& model, nn::Sequential& int4_mse) {
   auto fp_first = layer<nn::Linear>(model, kFirst);
   auto q_mse = layer<quant::QuantizedLinear>(int4_mse, kFirst);

@@ -12,10 +12,6 @@
 
 namespace tinyml::cli::demo {
 
-// Class counts of `model` on `test`: rows the true class, columns the predicted one (argmax), in
-// batches of 1000 as evaluate() runs them. Throws on a class outside [0, classes).
-std::vector<int64_t> confusion_matrix(nn::Module& model, const data::Dataset& test, int64_t classes);
-
 // A typical clipped channel of layer "0": the one at the first quartile of the ratios of the MSE
 // range (of `int4_mse`, per channel) to the channel's largest |w| (of the float `model`); the
 // smallest ratios are the extreme cases, the largest barely clip.

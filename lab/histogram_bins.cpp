@@ -8,10 +8,7 @@ namespace tinyml::cli {
 
 plot::Bins calibration_bins(const quant::LayerStats& st) {
   plot::Bins b;
-  const size_t n = st.histogram.size();
-  for (size_t i = 0; i <= n; ++i)
-    b.edges.push_back(st.hist_lo + (static_cast<double>(st.hist_hi) - st.hist_lo) * static_cast<double>(i) /
-                                       static_cast<double>(n));
+  b.edges = st.bin_edges();
   for (int64_t c : st.histogram) b.counts.push_back(static_cast<double>(c));
   return b;
 }

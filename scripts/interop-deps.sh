@@ -7,18 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/packages.sh
 missing=()
-dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || missing+=(python3-torch)
+package_installed python3-torch || missing+=(python3-torch)
 # Debian's nodejs, or another Node.js that brings npm with it.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-if ((${#missing[@]})); then
-  echo "Installing missing Debian packages: ${missing[*]}"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+install_packages ${missing[@]+"${missing[@]}"}
 
 CACHE=.cache/interop
 mkdir -p "$CACHE"

@@ -33,17 +33,12 @@ if ((SANITIZE)); then
   PACKAGES+=(clang-14 libclang-rt-14-dev libomp-14-dev llvm-14)
 fi
 
+source scripts/packages.sh
 missing=()
 for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  package_installed "$p" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  echo "Installing missing Debian packages: ${missing[*]}"
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+install_packages ${missing[@]+"${missing[@]}"}
 
 # nproc reports OMP_NUM_THREADS when set (scripts/test.sh sets it to 1 for the tests): ask without it.
 JOBS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 2)

@@ -224,9 +224,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--suite", o->suite, "Which suite: " + suites + kAllSuites + " (every suite)")
       ->check(suite_validator())
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "kernel threads (OpenBLAS and oneDNN); default 1, 0 = all cores")
-      ->check(int_at_least(0))
-      ->capture_default_str();
+  add_threads_option(cmd, o->threads);
   CLI::Option* repeat = cmd->add_option("--repeat", o->repeat,
                                         "Timed calls per figure, at least; epochs for the training figure")
                             ->check(int_at_least(1))

@@ -22,8 +22,8 @@ namespace {
 
 std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) { return train::make_mlp({784, 256, 128, 10}, gen); }
 
-float accuracy(nn::Module& model, const data::Batch& test) {
-  return static_cast<float>(train::accuracy(model, test.data, test.target));
+float accuracy(nn::Module& model, const data::Dataset& test) {
+  return static_cast<float>(train::accuracy(model, test));
 }
 
 }  // namespace
@@ -34,25 +34,16 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "Fashion-MNIST not found in {}\n", data::FashionMNIST::default_root());
     return 1;
   }
-  auto train = std::make_shared<data::FashionMNIST>(data::FashionMNIST::default_root(), true,
-                                                    quick ? std::optional<size_t>(5000) : std::nullopt);
-  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false,
-                                    quick ? std::optional<size_t>(2000) : std::nullopt);
-  std::vector<size_t> all(test_set.size());
-  std::iota(all.begin(), all.end(), size_t{0});
-  const data::Batch test = test_set.get_batch(all);
+  const train::DataSplits data =
+      train::load_dataset("fashion-mnist", /*train=*/true, quick ? std::optional<size_t>(5000) : std::nullopt,
+                          quick ? std::optional<size_t>(2000) : std::nullopt);
+  const data::Dataset& test = *data.test;
 
   Generator gen(0);
   auto model = make_mlp(gen);
   optim::Adam opt(model->parameters(), {.lr = 1e-3});
-  data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
-  const nn::CrossEntropyLoss loss_fn;
-  for (int epoch = 0; epoch < (quick ? 1 : 2); ++epoch)
-    for (const data::Batch& b : loader) {
-      opt.zero_grad();
-      loss_fn((*model)(b.data), b.target).backward();
-      opt.step();
-    }
+  data::DataLoader loader(data.train, {.batch_size = 128, .shuffle = true, .seed = 0});
+  for (int epoch = 0; epoch < (quick ? 1 : 2); ++epoch) data::train_epoch(*model, opt, loader);
   model->eval();
   const float fp32_acc = accuracy(*model, test);
   fmt::print("{:<34} {:>10} {:>9}\n", "model", "bytes", "accuracy");

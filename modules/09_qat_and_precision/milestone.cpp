@@ -31,8 +31,8 @@ void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   model.eval();
 }
 
-float accuracy(nn::Module& model, const data::Batch& test) {
-  return static_cast<float>(train::accuracy(model, test.data, test.target));
+float accuracy(nn::Module& model, const data::Dataset& test) {
+  return static_cast<float>(train::accuracy(model, test));
 }
 
 }  // namespace
@@ -43,14 +43,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "Fashion-MNIST not found in {}\n", data::FashionMNIST::default_root());
     return 1;
   }
-  auto train_set = std::make_shared<data::FashionMNIST>(data::FashionMNIST::default_root(), true,
-                                                        quick ? std::optional<size_t>(4000) : std::nullopt);
-  const data::FashionMNIST test_set(data::FashionMNIST::default_root(), false,
-                                    quick ? std::optional<size_t>(2000) : std::nullopt);
-  std::vector<size_t> all(test_set.size());
-  std::iota(all.begin(), all.end(), size_t{0});
-  const data::Batch test = test_set.get_batch(all);
-  data::DataLoader loader(train_set, {.batch_size = 128, .shuffle = true, .seed = 0});
+  const train::DataSplits data =
+      train::load_dataset("fashion-mnist", /*train=*/true, quick ? std::optional<size_t>(4000) : std::nullopt,
+                          quick ? std::optional<size_t>(2000) : std::nullopt);
+  const data::Dataset& test = *data.test;
+  data::DataLoader loader(data.train, {.batch_size = 128, .shuffle = true, .seed = 0});
 
   Generator gen(0);
   auto model = make_mlp(gen);

@@ -314,13 +314,16 @@ void check_candidates(const char* fn, int64_t candidates) {
 // ---------------------------------------------------------------------------------------------
 // PercentileObserver
 
+HistogramBackedObserver::HistogramBackedObserver(std::string kind, const QuantSpec& spec, int64_t bins)
+    : Observer(std::move(kind), spec, false), hist_(bins) {}
+
+void HistogramBackedObserver::observe_batch(const Batch& b) { hist_.add(b.data, b.n, b.min, b.max); }
+
 PercentileObserver::PercentileObserver(double percentile, const QuantSpec& spec, int64_t bins)
-    : Observer("PercentileObserver", spec, false), percentile_(percentile), hist_(bins) {
+    : HistogramBackedObserver("PercentileObserver", spec, bins), percentile_(percentile) {
   TINYML_CHECK(std::isfinite(percentile) && percentile > 50.0 && percentile <= 100.0,
                "PercentileObserver: percentile must be in (50, 100], got {}", percentile);
 }
-
-void PercentileObserver::observe_batch(const Batch& b) { hist_.add(b.data, b.n, b.min, b.max); }
 
 ObservedRange PercentileObserver::compute_range() const {
   if (hist_.bin_width() == 0.0) return all_zero_range("every observed value is 0");
@@ -338,11 +341,9 @@ ObservedRange PercentileObserver::compute_range() const {
 // HistogramObserver
 
 HistogramObserver::HistogramObserver(const QuantSpec& spec, int64_t bins, int64_t candidates)
-    : Observer("HistogramObserver", spec, false), candidates_(candidates), hist_(bins) {
+    : HistogramBackedObserver("HistogramObserver", spec, bins), candidates_(candidates) {
   check_candidates("HistogramObserver", candidates);
 }
-
-void HistogramObserver::observe_batch(const Batch& b) { hist_.add(b.data, b.n, b.min, b.max); }
 
 ObservedRange HistogramObserver::compute_range() const {
   if (hist_.bin_width() == 0.0) return all_zero_range("every observed value is 0");
@@ -409,11 +410,9 @@ ObservedRange HistogramObserver::compute_range() const {
 // EntropyObserver
 
 EntropyObserver::EntropyObserver(const QuantSpec& spec, int64_t bins, int64_t candidates)
-    : Observer("EntropyObserver", spec, false), candidates_(candidates), hist_(bins) {
+    : HistogramBackedObserver("EntropyObserver", spec, bins), candidates_(candidates) {
   check_candidates("EntropyObserver", candidates);
 }
-
-void EntropyObserver::observe_batch(const Batch& b) { hist_.add(b.data, b.n, b.min, b.max); }
 
 namespace {
 

@@ -69,25 +69,35 @@ double estimate_quantization_mse(const Histogram& h, const QParams& qp);
 // Share of the histogram's values outside [lo, hi] (values uniform inside a bin). O(bins).
 double fraction_outside(const Histogram& h, double lo, double hi);
 
+// The base of the observers below: it accumulates a Histogram of every value it sees, and its
+// subclasses choose the range from that histogram (compute_range).
+class HistogramBackedObserver : public Observer {
+ public:
+  const Histogram& histogram() const { return hist_; }
+
+ protected:
+  HistogramBackedObserver(std::string kind, const QuantSpec& spec, int64_t bins);
+  void observe_batch(const Batch& batch) override;
+  void reset_state() override { hist_.reset(); }
+
+  Histogram hist_;
+};
+
 // The p-th percentile as hi and the (100−p)-th as lo, read from a Histogram: bounded memory,
 // mergeable across batches and deterministic, with an error of at most one bin width. A bounded
 // sample cannot do the 99.99th percentile well: it is the 10th largest of 10^5 kept values, so
 // its variance is large, and keeping more costs memory with every batch.
-class PercentileObserver : public Observer {
+class PercentileObserver : public HistogramBackedObserver {
  public:
   explicit PercentileObserver(double percentile = 99.99, const QuantSpec& spec = {}, int64_t bins = 2048);
   std::string name() const override { return "percentile"; }
   double percentile() const { return percentile_; }
-  const Histogram& histogram() const { return hist_; }
 
  protected:
-  void observe_batch(const Batch& batch) override;
   ObservedRange compute_range() const override;
-  void reset_state() override { hist_.reset(); }
 
  private:
   double percentile_;
-  Histogram hist_;
 };
 
 // Accumulates a Histogram, then searches candidate ranges for the least estimated quantization
@@ -97,20 +107,16 @@ class PercentileObserver : public Observer {
 //  - affine scheme: (1) shrink both ends towards 0 together, [f·min⁻, f·max⁺] with f = k/C;
 //    (2) keep the best hi, try lo = g·min⁻, g = k/C, k = 0..C; (3) keep that lo, try
 //    hi = g·max⁺, k = 1..C. At most 3C + 1 ranges, each O(bins).
-class HistogramObserver : public Observer {
+class HistogramObserver : public HistogramBackedObserver {
  public:
   explicit HistogramObserver(const QuantSpec& spec = {}, int64_t bins = 2048, int64_t candidates = 128);
   std::string name() const override { return "histogram"; }
-  const Histogram& histogram() const { return hist_; }
 
  protected:
-  void observe_batch(const Batch& batch) override;
   ObservedRange compute_range() const override;
-  void reset_state() override { hist_.reset(); }
 
  private:
   int64_t candidates_;
-  Histogram hist_;
 };
 
 // TensorRT-style entropy calibration: the threshold whose quantized distribution Q is closest to
@@ -134,20 +140,16 @@ class HistogramObserver : public Observer {
 //  6. Least KL wins (ties keep the wider window). The range is the window's edges, cut to the
 //     observed [min, max]; symmetric: [−t, t] with t = min(window edge, max|x|).
 // Cost: O(bins · candidates).
-class EntropyObserver : public Observer {
+class EntropyObserver : public HistogramBackedObserver {
  public:
   explicit EntropyObserver(const QuantSpec& spec = {}, int64_t bins = 2048, int64_t candidates = 128);
   std::string name() const override { return "entropy"; }
-  const Histogram& histogram() const { return hist_; }
 
  protected:
-  void observe_batch(const Batch& batch) override;
   ObservedRange compute_range() const override;
-  void reset_state() override { hist_.reset(); }
 
  private:
   int64_t candidates_;
-  Histogram hist_;
 };
 
 }  // namespace tinyml::quant
