@@ -22,10 +22,6 @@ namespace {
 
 std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) { return train::make_mlp({784, 256, 128, 10}, gen); }
 
-float accuracy(nn::Module& model, const data::Dataset& test) {
-  return static_cast<float>(train::accuracy(model, test));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,11 +41,11 @@ int main(int argc, char** argv) {
   data::DataLoader loader(data.train, {.batch_size = 128, .shuffle = true, .seed = 0});
   for (int epoch = 0; epoch < (quick ? 1 : 2); ++epoch) data::train_epoch(*model, opt, loader);
   model->eval();
-  const float fp32_acc = accuracy(*model, test);
+  const double fp32_acc = train::accuracy(*model, test);
   fmt::print("{:<34} {:>10} {:>9}\n", "model", "bytes", "accuracy");
-  fmt::print("{:<34} {:>10} {:>8.2f}%\n", "fp32", quant::model_bytes(*model), 100.0f * fp32_acc);
+  fmt::print("{:<34} {:>10} {:>8.2f}%\n", "fp32", quant::model_bytes(*model), 100.0 * fp32_acc);
 
-  float int8_acc = 0.0f;
+  double int8_acc = 0.0;
   for (const int bits : {8, 4}) {
     auto q = make_mlp(gen);
     q->load_state_dict(model->state_dict());
@@ -59,10 +55,10 @@ int main(int argc, char** argv) {
     config.weight_spec = {bits, quant::Scheme::Symmetric, quant::Granularity::PerChannel, 0, true};
     if (bits == 4) config.weight_range = "mse";  // clip outliers: at 16 levels every step counts
     quant::quantize_model(*q, config);
-    const float acc = accuracy(*q, test);
+    const double acc = train::accuracy(*q, test);
     if (bits == 8) int8_acc = acc;
     fmt::print("{:<34} {:>10} {:>8.2f}%   {}\n", fmt::format("int{} weight-only per-channel", bits),
-               quant::model_bytes(*q), 100.0f * acc, quant::compare_model_sizes(*model, *q).to_string());
+               quant::model_bytes(*q), 100.0 * acc, quant::compare_model_sizes(*model, *q).to_string());
   }
-  return int8_acc > fp32_acc - 0.01f ? 0 : 1;
+  return int8_acc > fp32_acc - 0.01 ? 0 : 1;
 }

@@ -31,10 +31,6 @@ void fit(nn::Module& model, data::DataLoader& loader, int epochs, double lr) {
   model.eval();
 }
 
-float accuracy(nn::Module& model, const data::Dataset& test) {
-  return static_cast<float>(train::accuracy(model, test));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,7 +48,7 @@ int main(int argc, char** argv) {
   Generator gen(0);
   auto model = make_mlp(gen);
   fit(*model, loader, quick ? 1 : 3, 1e-3);
-  fmt::print("fp32                      {:.2f}%\n", 100.0f * accuracy(*model, test));
+  fmt::print("fp32                      {:.2f}%\n", 100.0 * train::accuracy(*model, test));
 
   // Post-training: 4-bit weights, no retraining.
   auto ptq = make_mlp(gen);
@@ -61,7 +57,7 @@ int main(int argc, char** argv) {
   config.mode = quant::QuantMode::WeightOnly;
   config.weight_spec = {4, quant::Scheme::Symmetric, quant::Granularity::PerChannel, 0, true};
   quant::quantize_model(*ptq, config);
-  fmt::print("int4 post-training        {:.2f}%\n", 100.0f * accuracy(*ptq, test));
+  fmt::print("int4 post-training        {:.2f}%\n", 100.0 * train::accuracy(*ptq, test));
 
   // Quantization-aware: start from the float model, train with 4-bit rounding in the loop.
   auto qat = make_mlp(gen);
@@ -69,7 +65,7 @@ int main(int argc, char** argv) {
   quant::prepare_qat(*qat, quant::qat_config(4));
   fit(*qat, loader, 1, 2e-4);
   fmt::print("int4 quantization-aware   {:.2f}%  (fake-quantized weights and activations)\n\n",
-             100.0f * accuracy(*qat, test));
+             100.0 * train::accuracy(*qat, test));
 
   fmt::print("{:<6} {:>5} {:>12} {:>10} {:>10}\n", "layer", "bits", "SNR dB", "fp32 B", "stored B");
   for (const int bits : {8, 4, 2})

@@ -68,36 +68,20 @@ struct Hooks {
 
 }  // namespace
 
-int64_t ModelProfile::parameters() const {
-  int64_t n = 0;
-  for (const LayerProfile& l : layers) n += l.parameters;
+// The sum of one field over the layers.
+template <class T>
+T sum_of(const std::vector<LayerProfile>& layers, T LayerProfile::*field) {
+  T n = 0;
+  for (const LayerProfile& l : layers) n += l.*field;
   return n;
 }
-size_t ModelProfile::bytes() const {
-  size_t n = 0;
-  for (const LayerProfile& l : layers) n += l.bytes;
-  return n;
-}
-int64_t ModelProfile::flops() const {
-  int64_t n = 0;
-  for (const LayerProfile& l : layers) n += l.flops;
-  return n;
-}
-size_t ModelProfile::activation_bytes() const {
-  size_t n = 0;
-  for (const LayerProfile& l : layers) n += l.activation_bytes;
-  return n;
-}
-size_t ModelProfile::int8_bytes() const {
-  size_t n = 0;
-  for (const LayerProfile& l : layers) n += l.int8_bytes;
-  return n;
-}
-size_t ModelProfile::int4_bytes() const {
-  size_t n = 0;
-  for (const LayerProfile& l : layers) n += l.int4_bytes;
-  return n;
-}
+
+int64_t ModelProfile::parameters() const { return sum_of(layers, &LayerProfile::parameters); }
+size_t ModelProfile::bytes() const { return sum_of(layers, &LayerProfile::bytes); }
+int64_t ModelProfile::flops() const { return sum_of(layers, &LayerProfile::flops); }
+size_t ModelProfile::activation_bytes() const { return sum_of(layers, &LayerProfile::activation_bytes); }
+size_t ModelProfile::int8_bytes() const { return sum_of(layers, &LayerProfile::int8_bytes); }
+size_t ModelProfile::int4_bytes() const { return sum_of(layers, &LayerProfile::int4_bytes); }
 
 int64_t flops_of(const nn::Module& m, const Shape& in, const Shape& out) {
   // BEGIN SOLUTION 07: flops_of: 2 per weight per row for a Linear, plus the bias; 1 per ReLU output
