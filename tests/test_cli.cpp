@@ -31,11 +31,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-using tinyml_test::temp_path;
-using tinyml_test::tinyml_cli;
-
-using tinyml_test::ProcessResult;
-using tinyml_test::read_text;
+using namespace tinyml_test;  // the shared helpers of the program tests (tests/support/process.hpp)
 
 std::vector<json> json_lines(const std::string& text) {
   std::vector<json> lines;

@@ -14,8 +14,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-using tinyml_test::temp_path;
-using tinyml_test::tinyml_cli;
+using namespace tinyml_test;  // the shared helpers of the program tests (tests/support/process.hpp)
 
 }  // namespace
 

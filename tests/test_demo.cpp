@@ -37,11 +37,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-using tinyml_test::temp_path;
-using tinyml_test::tinyml_cli;
-
-using tinyml_test::ProcessResult;
-using tinyml_test::read_text;
+using namespace tinyml_test;  // the shared helpers of the program tests (tests/support/process.hpp)
 
 struct Score {
   size_t correct = 0;
@@ -292,8 +288,6 @@ TEST(DemoOptions, AnOutputFolderThatCannotBeMadeIsAnError) {
 // ---- the chart kinds the report draws ----
 
 namespace svg = tinyml::plot;
-
-using tinyml_test::count;
 
 TEST(DemoCharts, HeatMapDrawsOneCellPerValueWithItsText) {
   svg::HeatMap m;

@@ -28,10 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace io = tinyml::io;
-using tinyml::Error;
-using tinyml::Generator;
-using tinyml::NoGradGuard;
-using tinyml::Tensor;
+using namespace tinyml;  // Tensor, Generator, Error, NoGradGuard
 using namespace tinyml::nn;
 using namespace tinyml::quant;
 

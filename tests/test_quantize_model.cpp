@@ -25,10 +25,7 @@
 
 namespace {
 
-using tinyml::Error;
-using tinyml::Generator;
-using tinyml::NoGradGuard;
-using tinyml::Tensor;
+using namespace tinyml;  // Tensor, Generator, Error, NoGradGuard
 using namespace tinyml::nn;
 using namespace tinyml::quant;
 
