@@ -13,11 +13,12 @@
 namespace tinyml::cli {
 
 // Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
-// subcommand with its options and a callback; declare it here and call it from register_all below. The
-// callback may throw tinyml::Error: main prints "error: <message>" and exits with status 1. A command
-// that measures keeps the work apart from the output: compute(options) fills a plain results struct
-// without printing, and render functions print it as text or JSON (cmd_eval.cpp); a long one reports
-// its setup and each epoch through a listener as they are known, so its text streams (cmd_train.cpp).
+// subcommand with its options and a callback; declare it here and call it from register_all below.
+// The callback may throw tinyml::Error: run_program (program.cpp) prints "error: <message>" and
+// returns status 1. A command that measures keeps the work apart from the output: compute(options)
+// fills a plain results struct without printing, and render functions print it as text or JSON
+// (cmd_eval.cpp); a long one reports its setup and each epoch through a listener as they are known,
+// so its text streams (cmd_train.cpp).
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
@@ -30,7 +31,7 @@ void register_export(CLI::App& app);
 void register_import(CLI::App& app);
 void register_profile(CLI::App& app);
 
-// Exactly one subcommand, each of the above: the whole `tinyml` command line, which main() and
+// Exactly one subcommand, each of the above: the whole `tinyml` command line, which run_program() and
 // the command-line fuzz target (tests/fuzz/fuzz_cli.cpp) both parse.
 inline void register_all(CLI::App& app) {
   app.require_subcommand(1);
@@ -78,7 +79,7 @@ inline std::string given_command_line(const CLI::App& cmd) {
 }
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
-// ("--lr: must be a number > 0, got '-1'"), and main exits with status 2.
+// ("--lr: must be a number > 0, got '-1'"), and run_program returns status 2.
 inline CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& s) -> std::string {

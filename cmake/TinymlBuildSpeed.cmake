@@ -1,10 +1,22 @@
 # How tinyml builds fast: precompiled headers for the heavy headers every file parses again, unity
-# builds (the library in units of 8 files, each test program as one unit: files that parse the same
-# headers parse them once), and test-side programs (unit tests, the course's step tests) compiled
-# at -O1. The measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh
+# builds (the library in units of 8 files, each application-layer library and each test program as
+# one unit: files that parse the same headers parse them once), test-side programs (unit tests, the
+# course's step tests) compiled at -O1, and the gold linker. The measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh
 # measures it).
 option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
-option(TINYML_UNITY "Compile the library and each test program in units of several files (unity build)" ON)
+option(TINYML_UNITY "Compile the library, each application-layer library and each test program in units of several files (unity build)" ON)
+option(TINYML_GOLD "Link tinyml's programs with GNU gold when the compiler accepts it" ON)
+
+# Linking: GNU's default linker (bfd) took 34 s of CPU to link the build's 51 programs, gold 14 s
+# (the same objects relinked, -j 1). gold comes with binutils, so every machine that has g++ has it.
+# Directory scope: tinyml's own programs only; nothing of it reaches the installed target.
+if(TINYML_GOLD)
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX -fuse-ld=gold TINYML_HAS_GOLD)
+  if(TINYML_HAS_GOLD)
+    add_link_options(-fuse-ld=gold)
+  endif()
+endif()
 
 # The library's precompiled header: the standard headers and fmt, which most of its files include
 # (about two thirds of a library file's compile time is parsing headers). PRIVATE: nothing of it
@@ -43,25 +55,26 @@ function(tinyml_test_flags target)
   tinyml_target_flags(${target})
   # The sanitizer build compiles its programs at -O0 (TinymlWarnings.cmake); the shared header's own
   # target is no program, so it is named here too: a header precompiled at another -O is refused.
-  if(TINYML_SANITIZE)
-    target_compile_options(${target} PRIVATE -O0)
-  else()
-    target_compile_options(${target} PRIVATE -O1)
-  endif()
+  target_compile_options(${target} PRIVATE -O0)
   if(TINYML_PCH AND NOT ARG_NO_PCH)
     target_precompile_headers(${target} REUSE_FROM tinyml_test_pch)
   endif()
 endfunction()
 
 # Flags of an application-layer library (cli/, lab/, bench/suites/, course/): tinyml's warnings at
-# -O1. Their code parses options and renders results; the work is in the library, which keeps -O3.
-# Measured on cli/cmd_eval.cpp: 12.4 CPU-seconds at -O3, 9.9 at -O1, of which 4.9 are parsing. (A
-# shared precompiled header of CLI11 and nlohmann-json was tried and made these files slower: it
-# put both libraries' inline code into files that use only one, and OpenMP's macro, which the
-# library's users get, invalidates a header precompiled without it.)
+# -O1, each library one unity unit. Their code parses options and renders results; the work is in
+# the library, which keeps -O3. Measured on cli/cmd_eval.cpp: 12.4 CPU-seconds at -O3, 9.9 at -O1,
+# of which 4.9 are parsing. As one unit, the 32 files of the four libraries took 50 CPU-seconds
+# instead of 144: CLI11 (2.1, header-only) and nlohmann-json are parsed and their inline code
+# compiled once per library instead of once per file. Helpers in anonymous namespaces must
+# therefore have names unique within their library. (A shared precompiled header of CLI11 and
+# nlohmann-json was tried, per file, and made them slower: it put both libraries' inline code into
+# files that use only one, and OpenMP's macro, which the library's users get, invalidates a header
+# precompiled without it.)
 function(tinyml_app_flags target)
   tinyml_target_flags(${target})
   if(NOT TINYML_SANITIZE)
     target_compile_options(${target} PRIVATE -O1)
   endif()
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ${TINYML_UNITY} UNITY_BUILD_BATCH_SIZE 0)
 endfunction()

@@ -117,7 +117,7 @@ std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, 
 }
 
 std::string assignment_next_steps() {
-  return "  cmake -S . -B build && cmake --build build -j 2 --target tinyml_cli course_modules\n"
+  return "  cmake -S . -B build -G Ninja && cmake --build build -j 2 --target tinyml_cli course_modules\n"
          "  ./build/bin/tinyml course list\n"
          "(-j 2 builds two files at a time; raise it to the number of cores you have)\n";
 }

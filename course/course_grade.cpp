@@ -156,7 +156,17 @@ std::string build_errors(const std::string& log) {
   return out;
 }
 
-// Configures (if needed) and builds `targets`; returns "" on success, else the errors to show.
+// True when a program called `name` is on PATH.
+bool on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');)
+    if (!dir.empty() && ::access((fs::path(dir) / name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// Configures (if needed: with Ninja when it is installed, as modules/README.md does) and builds
+// `targets`; returns "" on success, else the errors to show.
 std::string build_targets(const RunOptions& o, const fs::path& root, const fs::path& build,
                           const std::vector<std::string>& targets) {
   const fs::path log = build / "course" / "build.log";
@@ -166,7 +176,9 @@ std::string build_targets(const RunOptions& o, const fs::path& root, const fs::p
     return o.echo ? run_streaming(argv, root) : run_logged(argv, log, root);
   };
   if (!fs::exists(build / "CMakeCache.txt")) {
-    if (run({"cmake", "-S", root.string(), "-B", build.string()}) != 0)
+    std::vector<std::string> configure{"cmake", "-S", root.string(), "-B", build.string()};
+    if (on_path("ninja")) configure.emplace_back("-GNinja");
+    if (run(configure) != 0)
       return o.echo ? "  cmake could not configure the project (see above)\n" : build_errors(read_all(log));
   }
   check_build_belongs(root, build);

@@ -61,7 +61,7 @@ measure() {
 configure_and_build() {  # DIR [cmake -D options...]
   local dir=$1
   shift
-  cmake -S "$SRC" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DTINYML_CCACHE=OFF "$@" && cmake --build "$dir" -j "$JOBS"
+  cmake -S "$SRC" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYML_CCACHE=OFF "$@" && cmake --build "$dir" -j "$JOBS"
 }
 
 if wanted release; then
@@ -77,7 +77,7 @@ fi
 # A student's copy: made by the instructor's program, then the steps modules/README.md gives.
 student_first_test() {  # COPY
   local copy=$1
-  (cd "$copy" && cmake -S . -B build -DTINYML_CCACHE=OFF && cmake --build build -j "$JOBS" --target tinyml_cli &&
+  (cd "$copy" && cmake -S . -B build -G Ninja -DTINYML_CCACHE=OFF && cmake --build build -j "$JOBS" --target tinyml_cli &&
     ./build/bin/tinyml course test 01 -j "$JOBS" >/dev/null) || true
   # A stub copy fails its tests (that is the point); what is timed is getting to the result.
   [[ -s "$copy/build/course/grade.json" ]]

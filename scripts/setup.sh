@@ -22,7 +22,9 @@ fi
 # graphviz: renders the DOT graphs of a tensor's history and of a model.
 # clang-format: the test command checks the sources' format (format.check).
 # git: `course make-assignment` lists a checkout's files with it, and the course tests make one.
-PACKAGES=(build-essential cmake pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
+# ninja-build: builds a new folder about 8 % faster than make on 2 cores (one graph of every file,
+# where make goes target by target; docs/performance.md, "Build times").
+PACKAGES=(build-essential cmake ninja-build pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
           libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
           dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format
           graphviz git)
@@ -42,14 +44,16 @@ install_packages ${missing[@]+"${missing[@]}"}
 
 # nproc reports OMP_NUM_THREADS when set (scripts/test.sh sets it to 1 for the tests): ask without it.
 JOBS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 2)
+# A new build folder gets Ninja; one configured before keeps its generator (CMake refuses a change).
+generator() { [[ -f "$1/CMakeCache.txt" ]] || echo "-GNinja"; }
 if ((SANITIZE)); then
   # -O1: compiles in about half the time of -O3 under the instrumentation, and runs the tests
   # nearly as fast (their heavy lifting is in OpenBLAS and oneDNN). Line tables come from
   # TinymlWarnings.cmake. No benchmarks: timings under a sanitizer mean nothing.
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+  cmake -S . -B build-asan $(generator build-asan) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
     -DCMAKE_CXX_COMPILER=clang++-14 -DTINYML_SANITIZE=ON -DTINYML_FUZZ=ON -DTINYML_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$JOBS" "$@"
 else
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake -S . -B build $(generator build) -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
   cmake --build build -j "$JOBS"
 fi

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -46,9 +47,10 @@ namespace data = tinyml::data;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// `f` must throw tinyml::Error whose message contains every one of `parts`.
-template <class F>
-void expect_error(F&& f, std::initializer_list<const char*> parts) {
+// `f` must throw tinyml::Error whose message contains every one of `parts`. A std::function, not a
+// template: the matcher is compiled once instead of once per call's lambda (94 calls; this file
+// took 16.6 CPU-seconds to compile with a template, 8.5 without).
+void expect_error(const std::function<void()>& f, std::initializer_list<const char*> parts) {
   std::vector<::testing::Matcher<std::string>> ms;
   for (const char* p : parts) ms.push_back(HasSubstr(p));
   EXPECT_THAT(f, ThrowsMessage<Error>(::testing::AllOfArray(ms)));

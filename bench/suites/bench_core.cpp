@@ -65,7 +65,7 @@ BenchResult bench_linear(const BenchOptions& o) {
 
 // The reference workload of docs/performance.md's targets: MLP 784-256-128-10, Adam 1e-3, batch 128 on
 // Fashion-MNIST.
-std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
+std::vector<BenchResult> bench_training_mlp(const BenchOptions& o) {
   const std::optional<size_t> limit =
       o.limit > 0 ? std::optional<size_t>(static_cast<size_t>(o.limit)) : std::nullopt;
   std::shared_ptr<const data::Dataset> train;
@@ -138,7 +138,7 @@ std::vector<BenchResult> run_core(const BenchOptions& o) {
   std::vector<BenchResult> out;
   for (BenchResult& r : bench_sgemm(o)) out.push_back(std::move(r));
   out.push_back(bench_linear(o));
-  for (BenchResult& r : bench_mlp(o)) out.push_back(std::move(r));
+  for (BenchResult& r : bench_training_mlp(o)) out.push_back(std::move(r));
   return out;
 }
 

@@ -124,7 +124,7 @@ std::vector<BenchResult> bench_qgemm(const BenchOptions& o) {
 
 // The reference MLP 784-256-128-10 on 1000 test images (PyTorch 1.13: fp32 ~2.0 ms, dynamic int8
 // ~0.94 ms; state 942 KB -> 240 KB). The weights are untrained: speed and size do not depend on them.
-std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
+std::vector<BenchResult> bench_quantized_mlp(const BenchOptions& o) {
   Tensor images;
   std::string source;
   if (data::FashionMNIST::available()) {
@@ -175,7 +175,7 @@ std::vector<BenchResult> bench_mlp(const BenchOptions& o) {
 std::vector<BenchResult> run_quant(const BenchOptions& o) {
   std::vector<BenchResult> out = bench_layer(o);
   for (BenchResult& r : bench_qgemm(o)) out.push_back(std::move(r));
-  for (BenchResult& r : bench_mlp(o)) out.push_back(std::move(r));
+  for (BenchResult& r : bench_quantized_mlp(o)) out.push_back(std::move(r));
   return out;
 }
 

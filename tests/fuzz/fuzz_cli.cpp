@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
 
-  // The command line of cli/main.cpp.
+  // The command line of cli/program.cpp.
   CLI::App app{"tinyml"};
   tinyml::cli::register_all(app);
   app.parse_complete_callback([] { throw ParsedToTheEnd{}; });

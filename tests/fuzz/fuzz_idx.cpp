@@ -27,7 +27,7 @@ std::vector<uint8_t> gzip(std::span<const uint8_t> in) {
   zs.next_out = out.data();
   zs.avail_out = static_cast<uInt>(out.size());
   FUZZ_CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(out.size() - zs.avail_out);
+  out.erase(out.end() - static_cast<std::ptrdiff_t>(zs.avail_out), out.end());  // what deflate left unused
   deflateEnd(&zs);
   return out;
 }
