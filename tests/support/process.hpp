@@ -16,11 +16,6 @@ namespace tinyml_test {
 
 namespace fs = std::filesystem;
 
-// Why the Fashion-MNIST tests skip: the only reason they may.
-inline constexpr const char* kFashionMnistMissing =
-    "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist; scripts/setup.sh installs it, "
-    "or set TINYML_FASHION_MNIST_DIR)";
-
 struct ProcessResult {
   int status = -1;  // exit status, or -1 if the program did not exit normally
   std::string out;  // stdout (and stderr too, when merged)
