@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <system_error>
 
@@ -14,7 +16,7 @@ namespace tinyml::cli {
 
 // Adding a subcommand: write cmd_<name>.cpp defining register_<name>(CLI::App&), which adds a
 // subcommand with its options and a callback; declare it here and call it from register_all below.
-// The callback may throw tinyml::Error: run_program (program.cpp) prints "error: <message>" and
+// The callback may throw tinyml::Error: parse_and_run (below) prints "error: <message>" and
 // returns status 1. A command that measures keeps the work apart from the output: compute(options)
 // fills a plain results struct without printing, and render functions print it as text or JSON
 // (cmd_eval.cpp); a long one reports its setup and each epoch through a listener as they are known,
@@ -30,6 +32,9 @@ void register_demo(CLI::App& app);
 void register_export(CLI::App& app);
 void register_import(CLI::App& app);
 void register_profile(CLI::App& app);
+// The course's subcommands (make-assignment, test, grade, list) on `app`: register_course adds them
+// under `course`; the program tinyml-course (course/main.cpp) has them at its top level.
+void add_course_commands(CLI::App& app);
 
 // Exactly one subcommand, each of the above: the whole `tinyml` command line, which run_program() and
 // the command-line fuzz target (tests/fuzz/fuzz_cli.cpp) both parse.
@@ -47,6 +52,27 @@ inline void register_all(CLI::App& app) {
   register_export(app);
   register_import(app);
   register_profile(app);
+}
+
+// Parses argv with `app` and runs what it names (subcommands run from their callbacks, inside
+// parse(), so errors of the work itself arrive here as well as errors of the command line).
+// Returns the exit status: 0 done or help printed; 2 a command-line error (CLI11's message,
+// naming the option, on stderr); the status of a command that throws CLI::RuntimeError (a
+// failing course module); 1 any other error, printed as "error: <message>".
+inline int parse_and_run(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or CLI11's message naming the option
+    return code == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // tinyml::Error among them
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
 }
 
 // The command line that repeats what the user gave `cmd` (parsed): "tinyml demo --epochs 3 --out
@@ -79,7 +105,7 @@ inline std::string given_command_line(const CLI::App& cmd) {
 }
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
-// ("--lr: must be a number > 0, got '-1'"), and run_program returns status 2.
+// ("--lr: must be a number > 0, got '-1'"), and parse_and_run returns status 2.
 inline CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& s) -> std::string {

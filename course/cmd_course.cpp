@@ -140,9 +140,13 @@ void add_build_options(CLI::App* cmd, const std::shared_ptr<CourseOptions>& o) {
 }  // namespace
 
 void register_course(CLI::App& app) {
+  add_course_commands(
+      *app.add_subcommand("course", "The course: student copies, module tests, grading (modules/README.md)"));
+}
+
+void add_course_commands(CLI::App& course_app) {
   auto o = std::make_shared<CourseOptions>();
-  CLI::App* course =
-      app.add_subcommand("course", "The course: student copies, module tests, grading (modules/README.md)");
+  CLI::App* course = &course_app;
   course->require_subcommand(1);
 
   CLI::App* make = course->add_subcommand(

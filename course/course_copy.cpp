@@ -117,8 +117,8 @@ std::vector<fs::path> project_files(const fs::path& root, const fs::path& skip, 
 }
 
 std::string assignment_next_steps() {
-  return "  cmake -S . -B build -G Ninja && cmake --build build -j 2 --target tinyml_cli course_modules\n"
-         "  ./build/bin/tinyml course list\n"
+  return "  cmake -S . -B build -G Ninja && cmake --build build -j 2 --target tinyml-course\n"
+         "  ./build/bin/tinyml-course list\n"
          "(-j 2 builds two files at a time; raise it to the number of cores you have)\n";
 }
 

@@ -4,7 +4,7 @@
 #   release     a clean Release build of the library, the program and the tests (with the examples
 #               and the course modules the tests run; without the Google Benchmark programs)
 #   sanitizer   a clean build as scripts/test.sh's second pass makes it (clang-14, ASan+UBSan)
-#   student     a fresh `course make-assignment` copy: configure, build the program, then the
+#   student     a fresh `course make-assignment` copy: configure, build tinyml-course, then the
 #               first `course test 01` (which builds module 01's tests) until its summary
 #   edit        in that copy, one library file edited, then `course test NN` again
 # Usage: scripts/build-time.sh [--json] [--jobs N] [--only ROW[,ROW...]]   (needs build/bin/tinyml)
@@ -77,20 +77,21 @@ fi
 # A student's copy: made by the instructor's program, then the steps modules/README.md gives.
 student_first_test() {  # COPY
   local copy=$1
-  (cd "$copy" && cmake -S . -B build -G Ninja -DTINYML_CCACHE=OFF && cmake --build build -j "$JOBS" --target tinyml_cli &&
-    ./build/bin/tinyml course test 01 -j "$JOBS" >/dev/null) || true
+  (cd "$copy" && cmake -S . -B build -G Ninja -DTINYML_CCACHE=OFF &&
+    cmake --build build -j "$JOBS" --target tinyml-course &&
+    ./build/bin/tinyml-course test 01 -j "$JOBS" >/dev/null) || true
   # A stub copy fails its tests (that is the point); what is timed is getting to the result.
   [[ -s "$copy/build/course/grade.json" ]]
 }
 edit_and_test() {  # COPY: one library file of module 01 edited, then `course test 01` again
   local copy=$1
   echo "// edited" >>"$copy/tinyml/core/tensor.cpp"
-  (cd "$copy" && ./build/bin/tinyml course test 01 -j "$JOBS" >/dev/null) || true
+  (cd "$copy" && ./build/bin/tinyml-course test 01 -j "$JOBS" >/dev/null) || true
   [[ "$copy/build/course/grade.json" -nt "$copy/tinyml/core/tensor.cpp" ]]
 }
 if wanted student || wanted edit; then
   "$TINYML" course make-assignment "$WORK/student" --source "$SRC" >/dev/null
-  measure student "fresh student copy: configure, build the program, first course test 01 (no ccache)" \
+  measure student "fresh student copy: configure, build tinyml-course, first course test 01 (no ccache)" \
     student_first_test "$WORK/student"
   if wanted edit; then
     measure edit "in that copy, tinyml/core/tensor.cpp edited, then course test 01" edit_and_test "$WORK/student"

@@ -57,6 +57,23 @@ const char* kXorArgs = "train --dataset xor --arch 2-8-2 --lr 0.05 --batch 4 --e
 
 }  // namespace
 
+// tinyml-course is `tinyml course` in a program of its own (a student's copy builds it first): the
+// same commands, messages and exit statuses.
+TEST(CliCourse, TinymlCourseIsTheCourseCommandOnItsOwn) {
+  for (const std::string args : {"test", "test 42 --no-build", "grade --fail-under 101", "list --jobs -1"}) {
+    const ProcessResult alone = run_program("tinyml-course", args);
+    const ProcessResult sub = run_program("tinyml", "course " + args);
+    EXPECT_NE(alone.status, 0) << args;
+    EXPECT_EQ(alone.status, sub.status) << args;
+    EXPECT_EQ(alone.err, sub.err) << args;
+    EXPECT_EQ(alone.out, sub.out) << args;
+  }
+  const ProcessResult help = run_program("tinyml-course", "--help");
+  EXPECT_EQ(help.status, 0);
+  for (const char* command : {"make-assignment", "test", "grade", "list"})
+    EXPECT_THAT(help.out, HasSubstr(command));
+}
+
 TEST(CliTrain, XorJsonHasOneObjectPerEpochWithTheDocumentedKeys) {
   const ProcessResult r = tinyml_cli(kXorArgs);
   ASSERT_EQ(r.status, 0) << r.err;
