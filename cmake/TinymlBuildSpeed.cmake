@@ -1,20 +1,28 @@
 # How tinyml builds fast: precompiled headers for the heavy headers every file parses again, unity
 # builds (the library in units of 8 files, each application-layer library and each test program as
 # one unit: files that parse the same headers parse them once), test-side programs (unit tests, the
-# course's step tests, fuzz replays) compiled at -O0, and the gold linker. The measured effect is in
-# docs/performance.md ("Build times"; scripts/build-time.sh measures it).
+# course's step tests, fuzz replays) compiled at -O0, and a faster linker (lld or gold). The
+# measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh measures it).
 option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
 option(TINYML_UNITY "Compile the library, each application-layer library and each test program in units of several files (unity build)" ON)
-option(TINYML_GOLD "Link tinyml's programs with GNU gold when the compiler accepts it" ON)
+option(TINYML_FAST_LINK "Link tinyml's programs with LLVM's lld, or else GNU gold, when the compiler accepts it" ON)
 
 # Linking: GNU's default linker (bfd) took 34 s of CPU to link the build's 51 programs, gold 14 s
-# (the same objects relinked, -j 1). gold comes with binutils, so every machine that has g++ has it.
-# Directory scope: tinyml's own programs only; nothing of it reaches the installed target.
-if(TINYML_GOLD)
+# (the same objects relinked, -j 1); lld (the Debian package lld, which scripts/setup.sh installs)
+# is faster again, most in the sanitizer build, whose programs carry the instrumented library
+# (docs/performance.md, "Build times"). gold comes with binutils, so a machine without lld still
+# links with it. Directory scope: tinyml's own programs only; nothing of it reaches the installed
+# target.
+if(TINYML_FAST_LINK)
   include(CheckLinkerFlag)
-  check_linker_flag(CXX -fuse-ld=gold TINYML_HAS_GOLD)
-  if(TINYML_HAS_GOLD)
-    add_link_options(-fuse-ld=gold)
+  check_linker_flag(CXX -fuse-ld=lld TINYML_HAS_LLD)
+  if(TINYML_HAS_LLD)
+    add_link_options(-fuse-ld=lld)
+  else()
+    check_linker_flag(CXX -fuse-ld=gold TINYML_HAS_GOLD)
+    if(TINYML_HAS_GOLD)
+      add_link_options(-fuse-ld=gold)
+    endif()
   endif()
 endif()
 
@@ -47,6 +55,30 @@ function(tinyml_add_test_pch)
   endif()
 endfunction()
 
+# Flags of a small program (the examples, the course's milestones): tinyml's, and one precompiled
+# header they share, built once in tinyml_program_pch: the standard headers and fmt, which are
+# most of what one of them parses (examples/xor.cpp: 1.6 of its 1.9 CPU-seconds are parsing; with
+# the header, 1.0). Standard and third-party headers only, so an example that forgets one of
+# tinyml's includes still fails to compile, as it would in a user's project.
+function(tinyml_program_flags target)
+  tinyml_target_flags(${target})
+  if(NOT TINYML_PCH)
+    return()
+  endif()
+  if(NOT TARGET tinyml_program_pch)
+    add_library(tinyml_program_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp)
+    target_link_libraries(tinyml_program_pch PRIVATE tinyml::tinyml)
+    tinyml_target_flags(tinyml_program_pch)
+    if(TINYML_SANITIZE)
+      target_compile_options(tinyml_program_pch PRIVATE -O0)  # as the programs (TinymlWarnings.cmake)
+    endif()
+    target_precompile_headers(tinyml_program_pch PRIVATE
+      <algorithm> <cmath> <cstdint> <cstdlib> <functional> <memory> <optional> <stdexcept> <string>
+      <vector> <fmt/format.h>)
+  endif()
+  target_precompile_headers(${target} REUSE_FROM tinyml_program_pch)
+endfunction()
+
 # Flags of a test-side program: tinyml's warnings, -O0 instead of the build type's optimization
 # (the tests spend their time in the library, which keeps it; the app tests' unit took 37
 # CPU-seconds at -O1 and 29 at -O0), and the shared precompiled header.
@@ -72,8 +104,12 @@ endfunction()
 # files that use only one, and OpenMP's macro, which the library's users get, invalidates a header
 # precompiled without it.)
 function(tinyml_app_flags target)
-  tinyml_target_flags(${target})
-  if(NOT TINYML_SANITIZE)
+  tinyml_target_flags(${target} ${ARGN})
+  # In the sanitizer build at -O0, as its programs are (cmake/TinymlWarnings.cmake): the
+  # instrumented unit of lab/ took 36 CPU-seconds at -O1 and 19 at -O0.
+  if(TINYML_SANITIZE)
+    target_compile_options(${target} PRIVATE -O0)
+  else()
     target_compile_options(${target} PRIVATE -O1)
   endif()
   set_target_properties(${target} PROPERTIES UNITY_BUILD ${TINYML_UNITY} UNITY_BUILD_BATCH_SIZE 0)

@@ -1,1 +1,2 @@
-// Compiled only to build the precompiled header shared by the test programs (TinymlBuildSpeed.cmake).
+// Compiled only to build a precompiled header that several programs share (TinymlBuildSpeed.cmake:
+// the test programs' and the small programs').
