@@ -32,7 +32,7 @@ std::shared_ptr<T> layer(nn::Sequential& model, const std::string& name) {
 }
 
 std::vector<float> weight_error(const quant::QuantizedLinear& q, const nn::Linear& fp) {
-  const std::vector<float> w_hat = q.weight().dequantize().to_vector();
+  const std::vector<float> w_hat = q.unpacked_weight().dequantize().to_vector();
   const std::vector<float> w = fp.weight.detach().contiguous().to_vector();
   std::vector<float> e(w.size());
   for (size_t i = 0; i < w.size(); ++i) e[i] = w_hat[i] - w[i];
@@ -40,7 +40,7 @@ std::vector<float> weight_error(const quant::QuantizedLinear& q, const nn::Linea
 }
 
 double max_scale(const quant::QuantizedLinear& q) {
-  const std::vector<float>& s = q.weight().qparams().scale;
+  const std::vector<float>& s = q.weight_qparams().scale;
   return *std::max_element(s.begin(), s.end());
 }
 
@@ -51,8 +51,8 @@ ClipPicture clip_picture(nn::Sequential& model, nn::Sequential& int4_mse) {
   auto q_mse = layer<quant::QuantizedLinear>(int4_mse, kFirst);
   const std::vector<float> w = fp_first->weight.detach().contiguous().to_vector();
   const int64_t out = fp_first->out_features(), in = fp_first->in_features();
-  const int32_t qmax = q_mse->weight().spec().qmax();
-  const std::vector<float>& scale = q_mse->weight().qparams().scale;
+  const int32_t qmax = q_mse->weight_qparams().spec.qmax();
+  const std::vector<float>& scale = q_mse->weight_qparams().scale;
   std::vector<std::pair<double, int64_t>> ratio;
   std::vector<double> amax(static_cast<size_t>(out), 0.0);
   for (int64_t r = 0; r < out; ++r) {

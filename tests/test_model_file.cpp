@@ -166,14 +166,14 @@ TEST_F(ModelFile, QuantizedModelsRoundTripBitForBit) {
   }
 }
 
-// A dynamic int8 layer that has run holds its weight only in the int8 GEMM's packed layout
+// A dynamic int8 layer holds its weight only in the int8 GEMM's packed layout
 // (256 and 128 fill its blocks); saving unpacks it, and the file loads into the same layer.
 TEST_F(ModelFile, PackedWeightsSaveAsTheirPlainBytes) {
   Generator gen(4);
   auto model = make_mlp({256, 128, 64}, gen);
   quantize_model(*model, QuantConfig{});
   const Tensor x = Tensor::randn({5, 256}, gen);
-  const Tensor y = run(*model, x);  // the first forward packs
+  const Tensor y = run(*model, x);
   auto first = model->at<QuantizedLinear>(0);
   if (!first->weight_packed()) GTEST_SKIP() << "no exact packed int8 product on this CPU";
   const QTensor plain = first->unpacked_weight();

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -489,9 +491,9 @@ TEST(QuantizedLinear, MemoryUsageCountsTheStorageReallyHeld) {
   }
 }
 
-// Dynamic and Static layers with 8-bit weights keep only the int8 GEMM's packed layout once they
-// have run (on a CPU with exact packed kernels): weight() unpacks it on demand and holds the copy
-// until the next forward, and every way of reading the weight gives back the quantized values.
+// Dynamic and Static layers with 8-bit weights keep only the int8 GEMM's packed layout from
+// construction on (on a CPU with exact packed kernels): weight() unpacks it on demand and keeps
+// the copy, and every way of reading the weight gives back the quantized values.
 TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
   Generator gen(12);
   Linear lin(256, 128, true, gen);  // 256 and 128 fill oneDNN's blocks of 64: no padding
@@ -501,9 +503,8 @@ TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
   const Tensor x = make_input(5, 256, gen);
   const QTensor qx = QTensor::quantize(x, QuantizedLinear::dynamic_input_spec());
   const Reference ref = integer_reference(qx, expected, {}, lin.bias.to_vector(), false);
-  EXPECT_FALSE(q->weight_packed());  // packed by the first forward, not before
-  expect_matches_reference((*q)(x), ref);
   if (!q->weight_packed()) GTEST_SKIP() << "no exact packed int8 product on this CPU";
+  expect_matches_reference((*q)(x), ref);
   const size_t sums = 128u * 4u;
   EXPECT_EQ(q->memory_usage().weight_bytes, 256u * 128u);
   EXPECT_EQ(q->memory_usage().cache_bytes, sums);  // no plain copy held
@@ -526,6 +527,39 @@ TEST(QuantizedLinear, PackedWeightIsTheOnlyCopyAndUnpacksOnDemand) {
                       QuantizedLinear::from_float(lin, int4_sym_pc(), QuantMode::Dynamic)}) {
     (*other)(x);
     EXPECT_FALSE(other->weight_packed()) << other->extra_repr();
+  }
+}
+
+// The layout is settled when the layer is made: a reference from weight() taken before any forward
+// stays valid (a first forward that packed the weight used to reset the plain copy under it), and
+// weight(), memory_usage() and forward() may run on several threads at once.
+TEST(QuantizedLinear, WeightReferenceTakenBeforeTheFirstForwardStaysValid) {
+  Generator gen(13);
+  Linear lin(256, 128, true, gen);
+  const QTensor expected = QTensor::quantize(lin.weight.detach(), int8_sym_pc());
+  NoGradGuard no_grad;
+  const Tensor x = make_input(3, 256, gen);
+  for (QuantMode mode : {QuantMode::Dynamic, QuantMode::Static}) {
+    const std::optional<QParams> iq =
+        mode == QuantMode::Static ? std::optional<QParams>(choose_qparams(x, QuantSpec::int8_affine()))
+                                  : std::nullopt;
+    auto q = QuantizedLinear::from_float(lin, int8_sym_pc(), mode, iq);
+    const QTensor& held = q->weight();
+    const size_t bytes_before = q->memory_usage().weight_bytes;
+    const Tensor y = (*q)(x);
+    EXPECT_EQ(held.values(), expected.values()) << to_string(mode);
+    EXPECT_EQ(&q->weight(), &held) << to_string(mode);
+    EXPECT_EQ(q->memory_usage().weight_bytes, bytes_before) << "a forward changed the layout";
+    std::vector<std::thread> threads;
+    std::vector<int> ok(4, 0);
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        NoGradGuard no_grad_here;  // grad mode is per thread
+        const bool same = t % 2 ? q->weight().values() == expected.values() : tinyml::equal((*q)(x), y);
+        ok[static_cast<size_t>(t)] = same && q->memory_usage().weight_bytes == bytes_before;
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(ok, std::vector<int>(4, 1)) << to_string(mode);
   }
 }
 

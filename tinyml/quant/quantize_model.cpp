@@ -254,7 +254,7 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
     }
     r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
     r.bytes_after = built[i]->memory_usage().total();
-    r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->weight().dequantize());
+    r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->unpacked_weight().dequantize());
     r.weight_spec = config.weight_spec.to_string() + (output_mse                     ? " output-mse"
                                                       : config.weight_range == "mse" ? " mse"
                                                                                      : "");

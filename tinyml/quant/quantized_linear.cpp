@@ -305,11 +305,15 @@ QuantizedLinear::QuantizedLinear(Key, QTensor weight, Tensor bias, QuantMode mod
     w_colsum_.resize(static_cast<size_t>(out));
     std::unique_ptr<uint8_t[]> scratch;
     kernels::col_sums_s8(in, out, int8_weight(weight_, scratch), in, /*trans_b=*/true, w_colsum_.data());
+    // The layout is settled here, once: after construction nothing changes the weight, so readers
+    // (weight(), memory_usage(), saving) need no lock against a concurrent forward.
+    pack_weight();
   }
 }
 
 // Dynamic inputs are uint8, and so are static ones unless calibrated to a signed spec; only the
-// uint8 product has a packed form here. Packed 2..4-bit weights keep their 4-bit storage.
+// uint8 product has a packed form here. Packed 2..4-bit weights keep their 4-bit storage. Called
+// once, by the constructor.
 void QuantizedLinear::pack_weight() {
   const bool uint8_inputs =
       mode_ == QuantMode::Dynamic || (mode_ == QuantMode::Static && !input_qparams_->spec.signed_range());
@@ -364,12 +368,6 @@ Tensor QuantizedLinear::forward(const Tensor& input) {
                "{}: expected input of shape (..., {}) for weight of shape {}, got input of shape {}", fn, in,
                shape_str(Shape{out, in}), shape_str(input.shape()));
   NoGradGuard no_grad;
-  if (integer_mode(mode_)) {
-    // The first forward packs the weight (under the lock: concurrent first calls pack it once).
-    const std::lock_guard<std::mutex> lock(weight_mutex_);
-    if (!pack_tried_) pack_weight();
-    pack_tried_ = true;
-  }
   Shape out_shape(input.shape().begin(), input.shape().end() - 1);
   out_shape.push_back(out);
   const Tensor x2 = input.reshape({input.numel() / in, in});

@@ -77,13 +77,13 @@ class QuantizedLinear : public nn::Module {
   int64_t out_features() const { return out_; }
   QuantMode mode() const { return mode_; }
   bool fused_relu() const { return fuse_relu_; }
-  // The integer weight (out, in). The first forward() of a Dynamic or Static layer with 5..8-bit
-  // weights and uint8 inputs packs the weight into the int8 GEMM's layout and drops the plain copy
-  // (weight_packed(); not on CPUs without exact packed kernels, nor when padding would add more
-  // than 1/8). weight() then unpacks it once, on its first call, and keeps that copy for the
-  // layer's life (memory_usage() counts it as cache), so a reference from it stays valid and
-  // weight() may run while other threads call forward(). Code that should not keep a second copy
-  // (saving, reports, export) uses unpacked_weight() or weight_qparams().
+  // The integer weight (out, in). A Dynamic or Static layer with 5..8-bit weights and uint8 inputs
+  // holds its weight only in the int8 GEMM's packed layout, from construction on (weight_packed();
+  // not on CPUs without exact packed kernels, nor when padding would add more than 1/8). weight()
+  // of such a layer unpacks it once, on its first call, and keeps that copy for the layer's life
+  // (memory_usage() counts it as cache), so a reference from it stays valid and weight() may run
+  // while other threads call forward(). Code that should not keep a second copy (saving, reports,
+  // export) uses unpacked_weight() or weight_qparams().
   const QTensor& weight() const;
   QTensor unpacked_weight() const;        // the weight by value, in QTensor's layout
   const QParams& weight_qparams() const;  // weight().qparams() without unpacking
@@ -101,15 +101,14 @@ class QuantizedLinear : public nn::Module {
   void pack_weight();                        // sets packed_ when the layer's product has a packed form
 
   int64_t in_ = 0, out_ = 0;
-  QTensor weight_;  // undefined once packed_ holds the weight
+  QTensor weight_;  // undefined when packed_ holds the weight
   // The weight in oneDNN's matmul layout (Dynamic and Static with uint8 inputs, 5..8-bit weights,
   // exact kernels on this CPU), and its qparams; null otherwise. Shared, so copies stay cheap.
   std::shared_ptr<const kernels::PackedWeightS8> packed_;
   QParams packed_qparams_;
-  // weight() of a packed layer: unpacked on its first call and kept. The mutex also guards the
-  // packing by the first forward.
+  // weight() of a packed layer: unpacked on its first call and kept (under the mutex). The other
+  // members never change after construction.
   mutable std::mutex weight_mutex_;
-  bool pack_tried_ = false;
   mutable std::optional<QTensor> unpacked_;
   Tensor bias_;
   QuantMode mode_;
