@@ -8,9 +8,9 @@ option(TINYML_UNITY "Compile the library, each application-layer library and eac
 option(TINYML_FAST_LINK "Link tinyml's programs with LLVM's lld, or else GNU gold, when the compiler accepts it" ON)
 
 # Linking: GNU's default linker (bfd) took 34 s of CPU to link the build's 51 programs, gold 14 s
-# (the same objects relinked, -j 1); lld (the Debian package lld, which scripts/setup.sh installs)
-# is faster again, most in the sanitizer build, whose programs carry the instrumented library
-# (docs/performance.md, "Build times"). gold comes with binutils, so a machine without lld still
+# (the same objects relinked, -j 1); lld (the Debian package lld, which `scripts/setup.sh
+# --sanitize` installs) is faster again in the sanitizer build, whose programs carry the
+# instrumented library: 28 CPU-s against gold's 38 (docs/performance.md, "Build times"). gold comes with binutils, so a machine without lld still
 # links with it. Directory scope: tinyml's own programs only; nothing of it reaches the installed
 # target.
 if(TINYML_FAST_LINK)
@@ -66,7 +66,8 @@ function(tinyml_program_flags target)
     return()
   endif()
   if(NOT TARGET tinyml_program_pch)
-    add_library(tinyml_program_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp)
+    # Not in `all`: built when a program that uses it is (milestones may be left out of `all`).
+    add_library(tinyml_program_pch OBJECT EXCLUDE_FROM_ALL ${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp)
     target_link_libraries(tinyml_program_pch PRIVATE tinyml::tinyml)
     tinyml_target_flags(tinyml_program_pch)
     if(TINYML_SANITIZE)
@@ -94,8 +95,8 @@ function(tinyml_test_flags target)
 endfunction()
 
 # Flags of an application-layer library (cli/, lab/, bench/suites/, course/): tinyml's warnings at
-# -O1, each library one unity unit. Their code parses options and renders results; the work is in
-# the library, which keeps -O3. Measured on cli/cmd_eval.cpp: 12.4 CPU-seconds at -O3, 9.9 at -O1,
+# -O1 (-O0 in the sanitizer build), each library one unity unit. Their code parses options and
+# renders results; the work is in the library, which keeps -O3. Measured on cli/cmd_eval.cpp: 12.4 CPU-seconds at -O3, 9.9 at -O1,
 # of which 4.9 are parsing. As one unit, the 32 files of the four libraries took 50 CPU-seconds
 # instead of 144: CLI11 (2.1, header-only) and nlohmann-json are parsed and their inline code
 # compiled once per library instead of once per file. Helpers in anonymous namespaces must
@@ -104,7 +105,7 @@ endfunction()
 # files that use only one, and OpenMP's macro, which the library's users get, invalidates a header
 # precompiled without it.)
 function(tinyml_app_flags target)
-  tinyml_target_flags(${target} ${ARGN})
+  tinyml_target_flags(${target})
   # In the sanitizer build at -O0, as its programs are (cmake/TinymlWarnings.cmake): the
   # instrumented unit of lab/ took 36 CPU-seconds at -O1 and 19 at -O0.
   if(TINYML_SANITIZE)

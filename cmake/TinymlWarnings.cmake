@@ -17,11 +17,7 @@ else()
   set(TINYML_LINE_TABLES -g1)
 endif()
 
-# tinyml_target_flags(TARGET [FUZZ_COVERAGE]): FUZZ_COVERAGE marks the code the fuzz targets
-# exercise (the library, the command line's code), which gets libFuzzer's coverage feedback in a
-# TINYML_FUZZ build.
 function(tinyml_target_flags target)
-  cmake_parse_arguments(ARG "FUZZ_COVERAGE" "" "" ${ARGN})
   # -fno-math-errno lets loops with sqrt vectorize (errno is never read).
   target_compile_options(${target} PRIVATE -Wall -Wextra -fno-math-errno)
   if(TINYML_WERROR)
@@ -53,11 +49,10 @@ function(tinyml_target_flags target)
       target_link_options(${target} INTERFACE $<BUILD_INTERFACE:-fsanitize=address,undefined>)
     endif()
   endif()
-  if(TINYML_FUZZ AND ARG_FUZZ_COVERAGE)
-    # Coverage feedback for libFuzzer in the code under test, and only there (the course, lab and
-    # bench libraries and the tests do not need it). Programs that are not fuzzers get the coverage
-    # callbacks as no-ops from the sanitizer runtime, so one build serves both the tests and the
-    # fuzz targets (tests/fuzz adds -fsanitize=fuzzer to those).
+  if(TINYML_FUZZ AND type STREQUAL "STATIC_LIBRARY")
+    # Coverage feedback for libFuzzer in the code under test. Programs that are not fuzzers get the
+    # coverage callbacks as no-ops from the sanitizer runtime, so one build serves both the tests
+    # and the fuzz targets (tests/fuzz adds -fsanitize=fuzzer to those).
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

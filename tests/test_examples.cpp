@@ -82,14 +82,15 @@ double num(const std::vector<std::string>& fields, size_t i) {
   }
 }
 
-// Whether this CPU holds the reference MLP's 784→256 int8 layer in the int8 GEMM's packed layout
-// (QuantizedLinear: exact packed kernels, padding under 1/8).
-bool first_layer_packs() {
+// The bytes the int8 GEMM's packed layout adds on this CPU to the reference MLP's 784→256 int8
+// layer: 48 · 256 where oneDNN pads K = 784 to 832 (AVX-512 VNNI), none where it keeps the plain
+// layout (AVX-VNNI) or nothing is packed.
+size_t first_layer_padding() {
   tinyml::Generator gen(1);
   const tinyml::nn::Linear lin(784, 256, true, gen);
-  return tinyml::quant::QuantizedLinear::from_float(
-             lin, tinyml::quant::QuantSpec::int8_symmetric_per_channel(), tinyml::quant::QuantMode::Dynamic)
-      ->weight_packed();
+  const auto q = tinyml::quant::QuantizedLinear::from_float(
+      lin, tinyml::quant::QuantSpec::int8_symmetric_per_channel(), tinyml::quant::QuantMode::Dynamic);
+  return q->memory_usage().weight_bytes - 784u * 256u;
 }
 
 // A fresh directory for one test's files.
@@ -271,11 +272,12 @@ TEST(Examples, QuantizeMlpKeepsAccuracyAndShrinksTheModel) {
   EXPECT_EQ(count(section(r.out, "== int4 weight-only mse ==", "model   "), "mse\n"), 3u) << r.out;
   const std::string summary = section(r.out, "model   ");
   ASSERT_EQ(num(row(summary, "fp32"), 2), fp32) << summary;
-  // Sizes: int8 weights are a quarter of fp32, plus per output channel an fp32 bias, a scale and
-  // a column sum (12 bytes × 394 channels): 0.2555 of 940584 bytes; where the int8 GEMM's packed
-  // layout is used, it pads the first layer's 784 inputs to 832 (48 · 256 bytes more): 0.2686.
-  // Packed int4: 0.130.
-  const double int8_ratio = first_layer_packs() ? 0.2686 : 0.2555;
+  // Sizes: int8 weights (234752 bytes) are a quarter of fp32, plus per output channel an fp32
+  // bias, a scale, a zero point and a column sum (16 bytes × 394 channels): 241056 of 940584
+  // bytes, 0.2563, plus the packed layout's padding (0.2693 with 48 · 256 bytes). Packed int4: 0.130.
+  const size_t padding = first_layer_padding();
+  EXPECT_TRUE(padding == 0u || padding == 48u * 256u) << padding;
+  const double int8_ratio = static_cast<double>(241056u + padding) / 940584.0;
   for (const char* name : {"dynamic int8", "static int8"}) {
     const std::vector<std::string> f = row(summary, name);
     ASSERT_EQ(f.size(), 4u) << name << "\n" << summary;
