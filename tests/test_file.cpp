@@ -122,8 +122,9 @@ TEST_F(AtomicSave, ThreadsSavingToOnePathAllSucceed) {
       for (int i = 0; i < 10; ++i) {
         try {
           write_safetensors(p, {{"a", "U8", {1}, {static_cast<uint8_t>(t)}}});
-        } catch (const Error&) {
+        } catch (const Error& e) {
           ++failures;
+          ADD_FAILURE() << e.what();
         }
       }
     });

@@ -82,20 +82,23 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string&
 void check_save_target(const std::string& path, const std::string& who) {
   TINYML_CHECK(!path.empty(), "{}: the file name is empty", who);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    TINYML_CHECK(errno == ENOENT, "{}: cannot check '{}': {}", who, path, std::strerror(errno));
-    // A dangling link would be followed by nothing here (the rename replaces the link): refused,
-    // because the user most likely meant the file it names.
-    TINYML_CHECK(::lstat(path.c_str(), &st) != 0, "{}: '{}' is a symbolic link to a missing file", who, path);
-    const fs::path parent = fs::absolute(path).parent_path();
-    std::error_code ec;
-    TINYML_CHECK(fs::is_directory(parent, ec), "{}: the folder '{}' does not exist", who, parent.string());
+  if (::stat(path.c_str(), &st) == 0) {
+    TINYML_CHECK(S_ISREG(st.st_mode),
+                 "{}: '{}' is {}, not a regular file; a save replaces only regular files (choose another "
+                 "name)",
+                 who, path, kind_of(st.st_mode));
     return;
   }
-  TINYML_CHECK(S_ISREG(st.st_mode),
-               "{}: '{}' is {}, not a regular file; a save replaces only regular files (choose another "
-               "name)",
-               who, path, kind_of(st.st_mode));
+  TINYML_CHECK(errno == ENOENT, "{}: cannot check '{}': {}", who, path, std::strerror(errno));
+  // A dangling link would be followed by nothing here (the rename replaces the link): refused,
+  // because the user most likely meant the file it names. Only a link that stat still cannot
+  // follow: a save in another thread or process may have created the file since the stat above.
+  const bool dangling =
+      ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && ::stat(path.c_str(), &st) != 0;
+  TINYML_CHECK(!dangling, "{}: '{}' is a symbolic link to a missing file", who, path);
+  const fs::path parent = fs::absolute(path).parent_path();
+  std::error_code ec;
+  TINYML_CHECK(fs::is_directory(parent, ec), "{}: the folder '{}' does not exist", who, parent.string());
 }
 
 std::string temp_name_prefix(const std::string& path) {
