@@ -57,21 +57,39 @@ struct Range {
   bool finite;
 };
 
-// Min, max and finiteness of x[0, n) in one pass. The `omp simd` reductions let the compiler
-// vectorize it: a float min/max reduction does not vectorize on its own without -ffast-math. A
-// NaN is caught by the integer flag (the min/max would skip over it), ±Inf by the extremes.
+// Min, max and finiteness of x[0, n) in one pass. A float min/max reduction does not vectorize
+// on its own without -ffast-math (the order of comparisons is part of its meaning), so it runs in
+// kLanes independent lanes, a vector's worth, combined at the end; `omp simd` on the lane loop
+// lets GCC and clang alike turn it into vector min/max (a plain reduction loop vectorized under
+// GCC only, the lanes alone under clang only). A NaN is caught by the integer flag (the min/max
+// would skip over it), ±Inf by the extremes.
 Range min_max(const float* x, int64_t n) {
-  float mn = std::numeric_limits<float>::infinity();
-  float mx = -std::numeric_limits<float>::infinity();
-  int bad = 0;
-#pragma omp simd reduction(min : mn) reduction(max : mx) reduction(| : bad)
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
-    bad |= static_cast<int>(v != v);
+  constexpr int64_t kLanes = 16;
+  float mn[kLanes];
+  float mx[kLanes];
+  int bad[kLanes];
+  for (int64_t l = 0; l < kLanes; ++l) {
+    mn[l] = std::numeric_limits<float>::infinity();
+    mx[l] = -std::numeric_limits<float>::infinity();
+    bad[l] = 0;
   }
-  return {mn, mx, bad == 0 && std::isfinite(mn) && std::isfinite(mx)};
+  const auto step = [&](int64_t l, float v) {
+    mn[l] = v < mn[l] ? v : mn[l];
+    mx[l] = v > mx[l] ? v : mx[l];
+    bad[l] |= static_cast<int>(v != v);
+  };
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
+    for (int64_t l = 0; l < kLanes; ++l) step(l, x[i + l]);
+  }
+  for (; i < n; ++i) step(0, x[i]);
+  for (int64_t l = 1; l < kLanes; ++l) {
+    mn[0] = mn[l] < mn[0] ? mn[l] : mn[0];
+    mx[0] = mx[l] > mx[0] ? mx[l] : mx[0];
+    bad[0] |= bad[l];
+  }
+  return {mn[0], mx[0], bad[0] == 0 && std::isfinite(mn[0]) && std::isfinite(mx[0])};
 }
 
 // q = clamp(round_half_even(x · (1/s)) + z, qmin, qmax) for n values in one pass, exactly as
