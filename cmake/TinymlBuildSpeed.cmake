@@ -102,8 +102,7 @@ endfunction()
 # compiled once per library instead of once per file. Helpers in anonymous namespaces must
 # therefore have names unique within their library. (A shared precompiled header of CLI11 and
 # nlohmann-json was tried, per file, and made them slower: it put both libraries' inline code into
-# files that use only one, and OpenMP's macro, which the library's users get, invalidates a header
-# precompiled without it.)
+# files that use only one.)
 function(tinyml_app_flags target)
   tinyml_target_flags(${target})
   # In the sanitizer build at -O0, as its programs are (cmake/TinymlWarnings.cmake): the

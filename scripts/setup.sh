@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tinyml needs (only the missing ones) and builds it.
 # Usage: scripts/setup.sh [extra cmake -D options...]
-#          the packages below, then build/ (Release, the default compiler)
+#          the packages below, then build/ (Release, clang-14: CMakeLists.txt prefers it)
 #        scripts/setup.sh --sanitize [extra cmake --build options, e.g. --target tinyml_fuzz]
-#          also clang-14 with its sanitizer and libFuzzer runtimes, then build-asan/: everything
-#          built by clang with AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
+#          also clang's sanitizer and libFuzzer runtimes, then build-asan/: everything built by
+#          clang with AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
 #          (docs/hardening.md; scripts/test.sh and scripts/fuzz.sh use it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,13 +27,14 @@ fi
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
           libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
           dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format
-          graphviz git)
-# The sanitizer build: clang-14; its ASan/UBSan/libFuzzer runtimes (libclang-rt, only recommended
-# by clang, so named here); libomp, the OpenMP runtime clang's -fopenmp links; llvm-symbolizer
-# (in llvm-14) for file:line in reports; lld, LLVM's linker, which links the instrumented programs
-# in two thirds of gold's time (cmake/TinymlBuildSpeed.cmake).
+          graphviz git clang-14 libomp-14-dev lld)
+# clang-14: compiles tinyml in two thirds of GCC's CPU time (docs/performance.md, "Build times");
+# libomp-14-dev, the OpenMP runtime and omp.h clang's -fopenmp uses; lld, LLVM's linker, faster
+# than gold (cmake/TinymlBuildSpeed.cmake). The sanitizer build also needs clang's ASan/UBSan/
+# libFuzzer runtimes (libclang-rt, only recommended by clang, so named here) and llvm-symbolizer
+# (in llvm-14) for file:line in reports.
 if ((SANITIZE)); then
-  PACKAGES+=(clang-14 libclang-rt-14-dev libomp-14-dev llvm-14 lld)
+  PACKAGES+=(libclang-rt-14-dev llvm-14)
 fi
 
 source scripts/packages.sh
