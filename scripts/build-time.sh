@@ -64,9 +64,19 @@ configure_and_build() {  # DIR [cmake -D options...]
   cmake -S "$SRC" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYML_CCACHE=OFF "$@" && cmake --build "$dir" -j "$JOBS"
 }
 
+# note_compiler BUILD_DIR: the compiler CMake chose there (clang++-14 unless CXX names another),
+# for the machine line.
+COMPILER=""
+note_compiler() {
+  local cxx
+  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$1/CMakeCache.txt")
+  COMPILER="$("$cxx" --version | head -1)"
+}
+
 if wanted release; then
   measure release "clean Release build: library, program, examples, tests, course (no micro-benchmarks), -j $JOBS" \
     configure_and_build "$WORK/release" -DTINYML_BUILD_BENCH=OFF
+  note_compiler "$WORK/release"
 fi
 if wanted sanitizer; then
   measure sanitizer "clean sanitizer build (clang-14, ASan+UBSan, fuzz targets), -j $JOBS" \
@@ -93,6 +103,7 @@ if wanted student || wanted edit; then
   "$TINYML" course make-assignment "$WORK/student" --source "$SRC" >/dev/null
   measure student "fresh student copy: configure, build tinyml-course, first course test 01 (no ccache)" \
     student_first_test "$WORK/student"
+  [[ -n "$COMPILER" ]] || note_compiler "$WORK/student/build"
   if wanted edit; then
     measure edit "in that copy, tinyml/core/tensor.cpp edited, then course test 01" edit_and_test "$WORK/student"
   fi
@@ -100,7 +111,7 @@ fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 if ((JSON)); then
   printf '{"machine": {"cpu": "%s", "cores": %s, "jobs": %s, "compiler": "%s"}, "rows": [' \
-    "$cpu" "$(env -u OMP_NUM_THREADS nproc)" "$JOBS" "$(c++ --version | head -1)"
+    "$cpu" "$(env -u OMP_NUM_THREADS nproc)" "$JOBS" "${COMPILER:-clang-14 (sanitizer row)}"
   sep=""
   for r in "${ROWS[@]}"; do
     IFS='|' read -r name what wall cpu_s <<<"$r"
@@ -109,5 +120,5 @@ if ((JSON)); then
   done
   echo "]}"
 else
-  echo "machine: $cpu, $(env -u OMP_NUM_THREADS nproc) cores, -j $JOBS, $(c++ --version | head -1)" >&2
+  echo "machine: $cpu, $(env -u OMP_NUM_THREADS nproc) cores, -j $JOBS, ${COMPILER:-clang-14 (sanitizer row)}" >&2
 fi
