@@ -69,7 +69,7 @@ configure_and_build() {  # DIR [cmake -D options...]
 COMPILER=""
 note_compiler() {
   local cxx
-  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$1/CMakeCache.txt")
+  cxx=$(sed -n 's/^set(CMAKE_CXX_COMPILER "\(.*\)")$/\1/p' "$1"/CMakeFiles/*/CMakeCXXCompiler.cmake)
   COMPILER="$("$cxx" --version | head -1)"
 }
 
