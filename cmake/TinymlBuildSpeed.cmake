@@ -8,8 +8,8 @@ option(TINYML_UNITY "Compile the library, each application-layer library and eac
 option(TINYML_FAST_LINK "Link tinyml's programs with LLVM's lld, or else GNU gold, when the compiler accepts it" ON)
 
 # Linking: GNU's default linker (bfd) took 34 s of CPU to link the build's 51 programs, gold 14 s
-# (the same objects relinked, -j 1); lld (the Debian package lld, which `scripts/setup.sh
-# --sanitize` installs) is faster again in the sanitizer build, whose programs carry the
+# (the same objects relinked, -j 1); lld (the Debian package lld, which `scripts/setup.sh`
+# installs) is faster again in the sanitizer build, whose programs carry the
 # instrumented library: 28 CPU-s against gold's 38 (docs/performance.md, "Build times"). gold comes with binutils, so a machine without lld still
 # links with it. Directory scope: tinyml's own programs only; nothing of it reaches the installed
 # target.

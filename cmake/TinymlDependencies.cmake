@@ -1,14 +1,13 @@
 # Finds the Debian-packaged dependencies (the PACKAGES of scripts/setup.sh, which installs them).
 find_package(Threads REQUIRED)
-# OpenMP: tinyml's loops use `#pragma omp simd`, which -fopenmp-simd honours without a runtime,
-# and kernels::set_num_threads sets the thread count of the runtime Debian's oneDNN runs on, GCC's
-# libgomp. tinyml links that runtime whichever compiler builds it (clang's -fopenmp would bring
-# LLVM's libomp as a second runtime, which aborts on an empty OMP_NUM_THREADS). omp.h comes with
-# the compiler (GCC; clang's from libomp-14-dev, which scripts/setup.sh installs).
+# OpenMP: kernels::set_num_threads sets the thread count of the runtime Debian's oneDNN runs on,
+# GCC's libgomp, and tinyml links that runtime whichever compiler builds it (clang's -fopenmp would
+# bring LLVM's libomp as a second runtime, which aborts on an empty OMP_NUM_THREADS). The two
+# runtime calls are declared in tinyml/kernels/omp_threads.hpp, so no compiler's omp.h is needed;
+# the library's `#pragma omp simd` loops need no runtime (-fopenmp-simd, tinyml/CMakeLists.txt).
 if(NOT TARGET tinyml_openmp)
   add_library(tinyml_openmp INTERFACE IMPORTED)
-  set_target_properties(tinyml_openmp PROPERTIES INTERFACE_COMPILE_OPTIONS -fopenmp-simd
-                                                 INTERFACE_LINK_LIBRARIES gomp)
+  set_target_properties(tinyml_openmp PROPERTIES INTERFACE_LINK_LIBRARIES gomp)
 endif()
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)

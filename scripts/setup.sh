@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tinyml needs (only the missing ones) and builds it.
 # Usage: scripts/setup.sh [extra cmake -D options...]
-#          the packages below, then build/ (Release, clang-14: CMakeLists.txt prefers it)
+#          the packages below, then build/ (Release; clang-14 when build/ is new)
 #        scripts/setup.sh --sanitize [extra cmake --build options, e.g. --target tinyml_fuzz]
 #          also clang's sanitizer and libFuzzer runtimes, then build-asan/: everything built by
 #          clang with AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
@@ -27,10 +27,10 @@ fi
 PACKAGES=(build-essential cmake ninja-build pkg-config ccache libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libfmt-dev
           libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
           dataset-fashion-mnist doxygen libonnx-dev libprotobuf-dev clang-format
-          graphviz git clang-14 libomp-14-dev lld)
+          graphviz git clang-14 lld)
 # clang-14: compiles tinyml in two thirds of GCC's CPU time (docs/performance.md, "Build times");
-# libomp-14-dev, the OpenMP runtime and omp.h clang's -fopenmp uses; lld, LLVM's linker, faster
-# than gold (cmake/TinymlBuildSpeed.cmake). The sanitizer build also needs clang's ASan/UBSan/
+# CMakeLists.txt takes it for a new build folder. lld, LLVM's linker, faster than gold
+# (cmake/TinymlBuildSpeed.cmake). The sanitizer build also needs clang's ASan/UBSan/
 # libFuzzer runtimes (libclang-rt, only recommended by clang, so named here) and llvm-symbolizer
 # (in llvm-14) for file:line in reports.
 if ((SANITIZE)); then

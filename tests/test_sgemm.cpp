@@ -1,7 +1,6 @@
 // sgemm: the BLAS path (gemm and the M = 1 gemv path, all transposes) against the reference loop.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <omp.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,6 +15,7 @@
 
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
+#include "tinyml/kernels/omp_threads.hpp"
 #include "tinyml/kernels/sgemm.hpp"
 
 using namespace tinyml;

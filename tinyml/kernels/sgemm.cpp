@@ -1,7 +1,6 @@
 #include "tinyml/kernels/sgemm.hpp"
 
 #include <cblas.h>
-#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/kernels/omp_threads.hpp"
 
 namespace tinyml::kernels {
 
