@@ -8,6 +8,7 @@
 #include "course_test.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/autograd/gradcheck.hpp"
+#include "tinyml/autograd/node.hpp"
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/ops/ops.hpp"
 
@@ -82,6 +83,32 @@ TEST(Engine, StoredGradientDoesNotAliasTheGraph) {
   x.clone().backward(seed);
   EXPECT_EQ(x.grad().to_vector(), (V{20, 40}));
   EXPECT_EQ(seed.to_vector(), (V{10, 20}));
+}
+
+TEST(Engine, ALeafKeepsAFreshGradientAndCopiesAHeldOne) {
+  // An op whose backward returns a fresh tensor: nothing else holds it, so the leaf keeps it as it
+  // is (no copy). The same op returning a tensor it also keeps: the leaf must get a copy.
+  Tensor held = Tensor({7.0f, 8.0f});
+  const TensorImpl* fresh_impl = nullptr;
+  auto run = [&](bool keep) {
+    Tensor x = leaf(Tensor({1.0f, 2.0f}));
+    Tensor y =
+        autograd::record(Tensor({0.0f, 0.0f}), "TestBackward", {x}, [&](autograd::Node&, const Tensor&) {
+          if (keep) return std::vector<Tensor>{held};
+          Tensor g = Tensor({3.0f, 4.0f});
+          fresh_impl = g.impl().get();
+          return std::vector<Tensor>{g};
+        });
+    y.backward(Tensor({1.0f, 1.0f}));
+    return x;
+  };
+  const Tensor kept = run(false);
+  EXPECT_EQ(kept.grad().impl().get(), fresh_impl) << "a fresh gradient is kept without a copy";
+  EXPECT_EQ(kept.grad().to_vector(), (V{3, 4}));
+  const Tensor copied = run(true);
+  EXPECT_FALSE(copied.grad().same_storage(held)) << "a gradient someone else holds is copied";
+  held.fill_(0.0f);
+  EXPECT_EQ(copied.grad().to_vector(), (V{7, 8}));
 }
 
 TEST(Engine, NonScalarOutputNeedsAGradient) {

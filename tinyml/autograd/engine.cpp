@@ -13,11 +13,22 @@ namespace {
 
 using autograd::Node;
 
-// Adds g into the leaf's .grad in place (a fresh copy the first time, so that the stored
-// gradient never aliases a tensor the graph still uses).
+// True if `g` is a fresh gradient nothing else refers to: the only handle on its tensor and on
+// its storage, contiguous, and exactly as large as its storage (no view of a larger block).
+bool owns_its_storage(const Tensor& g) {
+  const std::shared_ptr<TensorImpl>& impl = g.impl();
+  return impl.use_count() == 1 && impl->storage.use_count() == 1 && impl->offset == 0 && g.is_contiguous() &&
+         static_cast<size_t>(g.numel()) == impl->storage->size();
+}
+
+// Adds g into the tensor's .grad in place. The first gradient is stored as a copy, so that the
+// stored gradient never aliases a tensor the graph still uses; a leaf keeps a fresh gradient that
+// nothing else refers to as it is (the copy would be of a tensor about to be freed).
 void accumulate_into(TensorImpl& impl, const Tensor& g) {
-  // BEGIN SOLUTION 02: accumulate_into: store a copy of the first gradient, add later ones in place
-  if (!impl.grad) {
+  // BEGIN SOLUTION 02: accumulate_into: keep or copy the first gradient, add later ones in place
+  if (!impl.grad && !impl.grad_fn && owns_its_storage(g)) {
+    impl.grad = g.impl();
+  } else if (!impl.grad) {
     impl.grad = g.clone().impl();  // runs under NoGradGuard: a plain contiguous copy
   } else {
     Tensor(impl.grad).add_(g);
