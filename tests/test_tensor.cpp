@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "tinyml/core/asan.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/ops/ops.hpp"
@@ -27,14 +28,42 @@ TEST(Tensor, CreationShapesAndValues) {
   EXPECT_EQ(Tensor::zeros({0, 3}).numel(), 0);
 }
 
-// Blocks over 512 bytes are 64-byte aligned for SIMD and BLAS; smaller ones come from malloc,
-// 16-byte aligned (what any SSE/AVX unaligned load needs at most for speed at that size).
+// Blocks over 512 bytes are 64-byte aligned for SIMD and BLAS; smaller ones come from malloc or,
+// up to 32 floats, live inside the Storage: 16-byte aligned (what any SSE/AVX unaligned load needs
+// at most for speed at that size).
 TEST(Tensor, StorageIsAligned) {
-  for (int64_t n : {1, 3, 17, 128, 129, 1000}) {
+  for (int64_t n : {1, 3, 17, 33, 128, 129, 1000}) {
     Tensor t = Tensor::empty({n});
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data()) % (n > 128 ? 64 : 16), 0u) << n;
   }
 }
+
+TEST(Tensor, SmallAndLargeStoragesHoldTheirValuesIndependently) {
+  // 32 floats and fewer live inside the Storage, 33 and more in a block of their own; a view keeps
+  // the storage alive either way.
+  for (int64_t n : {0, 1, 32, 33}) {
+    Tensor view;
+    {
+      Tensor t = Tensor::arange(static_cast<float>(n));
+      view = t.reshape({n, 1});
+      Tensor other = Tensor::full({n}, -1.0f);
+      EXPECT_FALSE(other.same_storage(t));
+    }
+    std::vector<float> want(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) want[static_cast<size_t>(i)] = static_cast<float>(i);
+    EXPECT_EQ(view.to_vector(), want) << n;
+  }
+}
+
+#if TINYML_ASAN
+// The unused floats of a small tensor's inline storage are poisoned: reading past its end is a
+// report, as past the end of an allocated block (the sanitizer pass of scripts/test.sh runs this).
+TEST(TensorDeathTest, ReadingPastASmallTensorsEndIsReported) {
+  const Tensor t = Tensor::zeros({3});
+  const volatile float* p = t.data();
+  EXPECT_DEATH((void)p[3], "use-after-poison");
+}
+#endif
 
 TEST(Tensor, RandomIsSeeded) {
   Generator g1(42), g2(42), g3(43);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "tinyml/core/asan.hpp"
 #include "tinyml/core/error.hpp"
 #include "tinyml/core/strided.hpp"
 
@@ -14,20 +15,48 @@ namespace tinyml {
 
 // ---------------------------------------------------------------- storage and shapes
 
-void Storage::Free::operator()(float* p) const { std::free(p); }
+namespace {
+// Under AddressSanitizer the inline floats a tensor does not use are marked unaddressable (or
+// addressable again), so that reading past a small tensor's end is reported as it is past an
+// allocated block.
+void poison_unused(float* inline_floats, size_t used, size_t capacity, bool poison) {
+#if TINYML_ASAN
+  float* tail = inline_floats + used;
+  const size_t bytes = (capacity - used) * sizeof(float);
+  if (poison) {
+    __asan_poison_memory_region(tail, bytes);
+  } else {
+    __asan_unpoison_memory_region(tail, bytes);
+  }
+#else
+  (void)inline_floats, (void)used, (void)capacity, (void)poison;
+#endif
+}
+}  // namespace
 
-Storage::Storage(size_t numel) : size_(numel) {
+Storage::Storage(size_t numel) : data_(inline_), size_(numel) {
   TINYML_CHECK(numel <= (size_t{1} << 40), "Tensor: refusing to allocate {} elements", numel);
+  if (numel <= kInline) {
+    poison_unused(inline_, numel, kInline, true);
+    return;
+  }
   // A small block (up to a cache line's worth of SIMD work) comes from plain malloc: 16-byte
   // aligned, and served from the allocator's per-thread cache, where an aligned request takes
   // the slow path every time; the tensors of a tiny model's step were 40 % allocation before.
   // Larger blocks are 64-byte aligned; aligned_alloc needs a non-zero multiple of the alignment.
   constexpr size_t kSmallBytes = 512;
-  const size_t wanted = std::max<size_t>(sizeof(float), numel * sizeof(float));
-  void* p = wanted <= kSmallBytes ? std::malloc(wanted) : std::aligned_alloc(64, (wanted + 63) / 64 * 64);
-  const size_t bytes = wanted;
+  const size_t bytes = numel * sizeof(float);
+  void* p = bytes <= kSmallBytes ? std::malloc(bytes) : std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   TINYML_CHECK(p != nullptr, "Tensor: out of memory allocating {} bytes", bytes);
-  data_.reset(static_cast<float*>(p));
+  data_ = static_cast<float*>(p);
+}
+
+Storage::~Storage() {
+  if (data_ != inline_) {
+    std::free(data_);
+  } else {
+    poison_unused(inline_, size_, kInline, false);
+  }
 }
 
 int64_t numel_of(const Shape& shape) {
@@ -180,16 +209,7 @@ Tensor::Tensor(std::initializer_list<std::initializer_list<std::initializer_list
 
 // ---------------------------------------------------------------- metadata
 
-namespace {
-const TensorImpl& need(const std::shared_ptr<TensorImpl>& impl, const char* fn) {
-  TINYML_CHECK(impl != nullptr, "{}: the tensor is undefined", fn);
-  return *impl;
-}
-}  // namespace
-
-const Shape& Tensor::shape() const { return need(impl_, "Tensor::shape").shape; }
-const Shape& Tensor::strides() const { return need(impl_, "Tensor::strides").strides; }
-int64_t Tensor::offset() const { return need(impl_, "Tensor::offset").offset; }
+void Tensor::throw_undefined(const char* fn) { throw Error(fmt::format("{}: the tensor is undefined", fn)); }
 
 int64_t Tensor::wrap_dim(int64_t d, const char* fn, bool insertion) const {
   const int64_t n = dim() + (insertion ? 1 : 0);
@@ -219,12 +239,12 @@ bool Tensor::is_contiguous() const {
 }
 
 float* Tensor::data() {
-  const auto& impl = need(impl_, "Tensor::data");
+  const auto& impl = checked_impl("Tensor::data");
   return impl.storage->data() + impl.offset;
 }
 
 const float* Tensor::data() const {
-  const auto& impl = need(impl_, "Tensor::data");
+  const auto& impl = checked_impl("Tensor::data");
   return impl.storage->data() + impl.offset;
 }
 
@@ -279,10 +299,10 @@ bool Tensor::same_storage(const Tensor& other) const {
 
 // ---------------------------------------------------------------- autograd state
 
-bool Tensor::requires_grad() const { return need(impl_, "Tensor::requires_grad").requires_grad; }
+bool Tensor::requires_grad() const { return checked_impl("Tensor::requires_grad").requires_grad; }
 
 Tensor& Tensor::requires_grad_(bool value) {
-  need(impl_, "Tensor::requires_grad_");
+  checked_impl("Tensor::requires_grad_");
   TINYML_CHECK(impl_->grad_fn == nullptr,
                "Tensor::requires_grad_: only leaf tensors can change requires_grad; this one was "
                "made by an op (use detach() for a new leaf)");
@@ -291,12 +311,12 @@ Tensor& Tensor::requires_grad_(bool value) {
 }
 
 Tensor Tensor::grad() const {
-  const auto& impl = need(impl_, "Tensor::grad");
+  const auto& impl = checked_impl("Tensor::grad");
   return impl.grad ? Tensor(impl.grad) : Tensor();
 }
 
 void Tensor::set_grad(const Tensor& g) {
-  need(impl_, "Tensor::set_grad");
+  checked_impl("Tensor::set_grad");
   if (g.defined())
     TINYML_CHECK(g.shape() == shape(), "Tensor::set_grad: gradient shape {} differs from tensor shape {}",
                  shape_str(g.shape()), shape_str(shape()));
@@ -304,24 +324,24 @@ void Tensor::set_grad(const Tensor& g) {
 }
 
 void Tensor::zero_grad() {
-  need(impl_, "Tensor::zero_grad");
+  checked_impl("Tensor::zero_grad");
   impl_->grad.reset();
 }
 
 void Tensor::retain_grad() {
-  need(impl_, "Tensor::retain_grad");
+  checked_impl("Tensor::retain_grad");
   TINYML_CHECK(impl_->requires_grad, "Tensor::retain_grad: the tensor does not require grad");
   impl_->retains_grad = true;
 }
 
-bool Tensor::is_leaf() const { return need(impl_, "Tensor::is_leaf").grad_fn == nullptr; }
+bool Tensor::is_leaf() const { return checked_impl("Tensor::is_leaf").grad_fn == nullptr; }
 
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
-  return need(impl_, "Tensor::grad_fn").grad_fn;
+  return checked_impl("Tensor::grad_fn").grad_fn;
 }
 
 Tensor Tensor::detach() const {
-  const auto& impl = need(impl_, "Tensor::detach");
+  const auto& impl = checked_impl("Tensor::detach");
   auto d = std::make_shared<TensorImpl>();
   d->storage = impl.storage;
   d->shape = impl.shape;
@@ -333,7 +353,7 @@ Tensor Tensor::detach() const {
 // ---------------------------------------------------------------- in-place ops
 
 Tensor& Tensor::fill_(float value) {
-  need(impl_, "Tensor::fill_");
+  checked_impl("Tensor::fill_");
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},
                           [&](std::array<int64_t, 1> off, int64_t n, std::array<int64_t, 1> st) {
@@ -356,8 +376,8 @@ void check_broadcastable_to(const Shape& from, const Shape& to, const char* fn) 
 
 Tensor& Tensor::copy_(const Tensor& src) {
   // BEGIN SOLUTION 01: Tensor::copy_: copy src through both layouts, broadcasting src
-  need(impl_, "Tensor::copy_");
-  need(src.impl_, "Tensor::copy_");
+  checked_impl("Tensor::copy_");
+  src.checked_impl("Tensor::copy_");
   check_broadcastable_to(src.shape(), shape(), "Tensor::copy_");
   // Copy through a temporary when the storages overlap, so a view can be copied onto itself.
   const Tensor s = same_storage(src) ? Tensor::from_vector(src.to_vector(), src.shape()) : src;
@@ -373,8 +393,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor& Tensor::add_(const Tensor& other, float alpha) {
-  need(impl_, "Tensor::add_");
-  need(other.impl_, "Tensor::add_");
+  checked_impl("Tensor::add_");
+  other.checked_impl("Tensor::add_");
   check_broadcastable_to(other.shape(), shape(), "Tensor::add_");
   float* dst = impl_->storage->data();
   const float* sp = other.impl_->storage->data();
@@ -393,7 +413,7 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
 }
 
 Tensor& Tensor::mul_(float value) {
-  need(impl_, "Tensor::mul_");
+  checked_impl("Tensor::mul_");
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},
                           [&](std::array<int64_t, 1> off, int64_t n, std::array<int64_t, 1> st) {
@@ -403,7 +423,7 @@ Tensor& Tensor::mul_(float value) {
 }
 
 Tensor& Tensor::clamp_(float lo, float hi) {
-  need(impl_, "Tensor::clamp_");
+  checked_impl("Tensor::clamp_");
   TINYML_CHECK(lo <= hi, "Tensor::clamp_: lo {} > hi {}", lo, hi);
   float* base = impl_->storage->data();
   detail::for_each_row<1>(shape(), {strides()}, {offset()},

@@ -22,25 +22,28 @@ namespace autograd {
 struct Node;
 }
 
-// A block of floats shared by every view of it. Allocated 64-byte aligned for SIMD and BLAS when
-// larger than 512 bytes; smaller blocks are 16-byte aligned (plain malloc, much cheaper to allocate).
+// A block of floats shared by every view of it. Up to 32 floats live inside the Storage object
+// itself, so that the tensors of a tiny model (XOR's are all that small) need one allocation fewer;
+// larger blocks are allocated 64-byte aligned for SIMD and BLAS when larger than 512 bytes, and
+// 16-byte aligned otherwise (plain malloc, much cheaper to allocate).
 class Storage {
  public:
   explicit Storage(size_t numel);
-  float* data() { return data_.get(); }
-  const float* data() const { return data_.get(); }
+  ~Storage();
+  Storage(const Storage&) = delete;  // data_ may point into the object itself
+  Storage& operator=(const Storage&) = delete;
+  float* data() { return data_; }
+  const float* data() const { return data_; }
   size_t size() const { return size_; }
   size_t nbytes() const { return size_ * sizeof(float); }
 
  private:
-  struct Free {
-    void operator()(float* p) const;
-  };
-  std::unique_ptr<float[], Free> data_;
+  static constexpr size_t kInline = 32;
+  float* data_;
   size_t size_;
+  alignas(16) float inline_[kInline];
 };
 
-// The state behind a Tensor handle. Views share `storage`; autograd state lives here too.
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
@@ -92,9 +95,10 @@ class Tensor {
 
   // ---- metadata ----
   bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const;
-  const Shape& strides() const;
-  int64_t offset() const;
+  // Inline: the most called functions of a small model's step (an undefined tensor throws).
+  const Shape& shape() const { return checked_impl("Tensor::shape").shape; }
+  const Shape& strides() const { return checked_impl("Tensor::strides").strides; }
+  int64_t offset() const { return checked_impl("Tensor::offset").offset; }
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
   int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t numel() const { return numel_of(shape()); }
@@ -174,6 +178,14 @@ class Tensor {
   Tensor matmul(const Tensor& other) const;
 
  private:
+  // *impl_, or throws tinyml::Error naming `fn` if the tensor is undefined.
+  const TensorImpl& checked_impl(const char* fn) const {
+    if (impl_ == nullptr) [[unlikely]]
+      throw_undefined(fn);
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined(const char* fn);  // tinyml::Error "<fn>: the tensor is undefined"
+
   std::shared_ptr<TensorImpl> impl_;
 };
 

@@ -1,0 +1,15 @@
+// AddressSanitizer detection: TINYML_ASAN is 1 when the including file is compiled under it.
+#pragma once
+
+#if defined(__SANITIZE_ADDRESS__)  // GCC, and clang 14 and later
+#define TINYML_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TINYML_ASAN 1
+#endif
+#endif
+#ifdef TINYML_ASAN
+#include <sanitizer/asan_interface.h>  // __asan_poison_memory_region, __asan_unpoison_memory_region
+#else
+#define TINYML_ASAN 0
+#endif
