@@ -1,6 +1,5 @@
 // View and shape ops: reshape, transpose, permute, slice, select, expand, cat, stack — with backward.
 #include <algorithm>
-#include <numeric>
 
 #include "tinyml/autograd/grad_mode.hpp"
 #include "tinyml/autograd/node.hpp"
@@ -63,12 +62,12 @@ Tensor reshape_backward_input(const Tensor& grad, const Shape& in_shape) { retur
 }  // namespace
 
 Tensor Tensor::view(const Shape& requested) const {
-  const Shape shape = infer_shape(requested, numel(), "view", this->shape());
+  Shape shape = infer_shape(requested, numel(), "view", this->shape());
   Shape strides;
   TINYML_CHECK(view_strides(*this, shape, strides),
                "view: a tensor of shape {} with strides {} is not contiguous; use reshape()",
                shape_str(this->shape()), shape_str(this->strides()));
-  Tensor out = make_view(*this, shape, strides, offset());
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), offset());
   return record(out, "ViewBackward0", {*this}, [](Node& n, const Tensor& g) {
     return std::vector<Tensor>{reshape_backward_input(g, n.inputs[0].shape())};
   });
@@ -101,7 +100,7 @@ Tensor Tensor::unsqueeze(int64_t d) const {
   const int64_t st = d < dim() ? strides[static_cast<size_t>(d)] * shape[static_cast<size_t>(d)] : 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, st);
-  Tensor out = make_view(*this, shape, strides, offset());
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), offset());
   return record(out, "UnsqueezeBackward0", {*this},
                 [](Node& n, const Tensor& g) { return std::vector<Tensor>{g.reshape(n.inputs[0].shape())}; });
 }
@@ -113,7 +112,7 @@ Tensor Tensor::squeeze(int64_t d) const {
   Shape strides = this->strides();
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
-  Tensor out = make_view(*this, shape, strides, offset());
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), offset());
   return record(out, "SqueezeBackward0", {*this},
                 [](Node& n, const Tensor& g) { return std::vector<Tensor>{g.reshape(n.inputs[0].shape())}; });
 }
@@ -122,18 +121,19 @@ Tensor Tensor::permute(const Shape& dims) const {
   TINYML_CHECK(static_cast<int64_t>(dims.size()) == dim(), "permute: {} dims given for a tensor of shape {}",
                dims.size(), shape_str(shape()));
   Shape wrapped(dims.size());
-  std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
     wrapped[i] = wrap_dim(dims[i], "permute");
-    TINYML_CHECK(!seen[static_cast<size_t>(wrapped[i])], "permute: repeated dim in {}", shape_str(dims));
-    seen[static_cast<size_t>(wrapped[i])] = true;
+    TINYML_CHECK(std::find(wrapped.begin(), wrapped.begin() + static_cast<std::ptrdiff_t>(i), wrapped[i]) ==
+                     wrapped.begin() + static_cast<std::ptrdiff_t>(i),
+                 "permute: repeated dim in {}", shape_str(dims));
   }
   Shape shape(dims.size()), strides(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) {
     shape[i] = this->shape()[static_cast<size_t>(wrapped[i])];
     strides[i] = this->strides()[static_cast<size_t>(wrapped[i])];
   }
-  Tensor out = make_view(*this, shape, strides, offset());
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), offset());
+  if (!autograd::any_requires_grad({this})) return out;
   Shape inverse(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrapped[i])] = static_cast<int64_t>(i);
   return record(
@@ -147,11 +147,19 @@ Tensor Tensor::permute(const Shape& dims) const {
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
   d0 = wrap_dim(d0, "transpose");
   d1 = wrap_dim(d1, "transpose");
-  Shape dims(static_cast<size_t>(dim()));
-  std::iota(dims.begin(), dims.end(), 0);
-  if (dims.empty()) return *this;
-  std::swap(dims[static_cast<size_t>(d0)], dims[static_cast<size_t>(d1)]);
-  return permute(dims);
+  if (dim() == 0) return *this;
+  // The view permute(dims) with dims[d0] and dims[d1] swapped, without building dims.
+  Shape shape = this->shape(), strides = this->strides();
+  std::swap(shape[static_cast<size_t>(d0)], shape[static_cast<size_t>(d1)]);
+  std::swap(strides[static_cast<size_t>(d0)], strides[static_cast<size_t>(d1)]);
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), offset());
+  if (!autograd::any_requires_grad({this})) return out;
+  return record(
+      out, "TransposeBackward0", {*this},
+      [](Node& n, const Tensor& g) {
+        return std::vector<Tensor>{g.transpose(n.args.ints[0], n.args.ints[1])};
+      },
+      {}, OpArgs::list({d0, d1}));  // the backward swaps the same two dims back
 }
 
 Tensor Tensor::t() const {
@@ -172,7 +180,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   shape[static_cast<size_t>(d)] = (end - start + step - 1) / step;
   const int64_t off = offset() + start * strides[static_cast<size_t>(d)];
   strides[static_cast<size_t>(d)] *= step;
-  Tensor out = make_view(*this, shape, strides, off);
+  Tensor out = make_view(*this, std::move(shape), std::move(strides), off);
   return record(
       out, "SliceBackward0", {*this},
       [](Node& n, const Tensor& g) {
