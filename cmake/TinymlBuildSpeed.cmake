@@ -89,13 +89,6 @@ function(tinyml_test_flags target)
   # Also for the shared header's own target, which is no program: a header precompiled at another
   # -O than the programs that use it is refused.
   target_compile_options(${target} PRIVATE -O0)
-  if(TINYML_SANITIZE)
-    # In the sanitizer build, AddressSanitizer only: UndefinedBehaviorSanitizer checks the code
-    # under test (the library, the application layer, the examples), and its checks in the tests'
-    # own code made their compile about a third longer (test_app's unit: 19–21 CPU-seconds
-    # without, 26–28 with). They still link its runtime, which the instrumented library needs.
-    target_compile_options(${target} PRIVATE -fno-sanitize=undefined)
-  endif()
   if(TINYML_PCH AND NOT ARG_NO_PCH)
     target_precompile_headers(${target} REUSE_FROM tinyml_test_pch)
   endif()
