@@ -68,11 +68,24 @@ TEST(Autograd, LeafGradientsNeverAliasEachOtherTheSeedOrAView) {
   (w.t() * scale).sum().backward();
   EXPECT_TRUE(w.grad().is_contiguous());
   EXPECT_EQ(w.grad().to_vector(), (std::vector<float>{1, 3, 5, 2, 4, 6}));
+  // A backward returning part of a fresh block (the only handle on it, contiguous): the leaf gets
+  // a compact copy, not a view that keeps the whole block or starts at an offset.
+  for (const int64_t start : {0, 3}) {
+    Tensor x = leaf(Tensor({1.0f, 2.0f, 3.0f}));
+    Tensor y =
+        autograd::record(Tensor::zeros({3}), "TestBackward", {x}, [start](autograd::Node&, const Tensor&) {
+          return std::vector<Tensor>{Tensor::arange(6.0f).slice(0, start, start + 3)};
+        });
+    y.backward(Tensor::ones({3}));
+    EXPECT_EQ(x.grad().impl()->storage->size(), 3u) << start;
+    EXPECT_EQ(x.grad().offset(), 0) << start;
+    EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{float(start), float(start + 1), float(start + 2)}));
+  }
 }
 
-TEST(Autograd, KeptLeafGradientsEqualCopiedOnesOnAnMlpStep) {
-  // A Linear-ReLU-Linear step: the weight gradients the engine now keeps without a copy equal
-  // the reference (each gradient cloned, then summed) to the bit, over two accumulated backwards.
+TEST(Autograd, KeptLeafGradientsAccumulateExactlyOnAnMlpStep) {
+  // A Linear-ReLU-Linear step, whose leaf gradients are all kept without a copy: a second
+  // backward adds into them in place and gives exactly twice the first (clones taken before).
   Generator gen(3);
   Tensor x = Tensor::randn({5, 4}, gen);
   Tensor w1 = leaf(Tensor::randn({6, 4}, gen)), b1 = leaf(Tensor::randn({6}, gen));

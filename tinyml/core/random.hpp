@@ -24,7 +24,7 @@ class Mt19937_64 {
  private:
   static constexpr size_t kWords = 312, kShift = 156;
   void seed_through(size_t last);  // the initial state's words up to `last` (inclusive)
-  uint64_t state_[kWords];
+  uint64_t state_[kWords] = {};    // zeroed: a copy before the first block copies defined values
   size_t seeded_;  // words of the initial state computed so far (all of them after the first block)
   size_t next_;    // the next word to twist and output
 };
