@@ -26,10 +26,9 @@ bool owns_its_storage(const Tensor& g) {
 // nothing else refers to as it is (the copy would be of a tensor about to be freed).
 void accumulate_into(TensorImpl& impl, const Tensor& g) {
   // BEGIN SOLUTION 02: accumulate_into: keep or copy the first gradient, add later ones in place
-  if (!impl.grad && !impl.grad_fn && owns_its_storage(g)) {
-    impl.grad = g.impl();
-  } else if (!impl.grad) {
-    impl.grad = g.clone().impl();  // runs under NoGradGuard: a plain contiguous copy
+  if (!impl.grad) {
+    // clone() runs under NoGradGuard: a plain contiguous copy.
+    impl.grad = !impl.grad_fn && owns_its_storage(g) ? g.impl() : g.clone().impl();
   } else {
     Tensor(impl.grad).add_(g);
   }

@@ -1,9 +1,9 @@
 // AddressSanitizer detection: TINYML_ASAN is 1 when the including file is compiled under it.
 #pragma once
 
-#if defined(__SANITIZE_ADDRESS__)  // GCC, and clang 14 and later
+#if defined(__SANITIZE_ADDRESS__)  // GCC
 #define TINYML_ASAN 1
-#elif defined(__has_feature)
+#elif defined(__has_feature)  // clang (14 does not define __SANITIZE_ADDRESS__)
 #if __has_feature(address_sanitizer)
 #define TINYML_ASAN 1
 #endif

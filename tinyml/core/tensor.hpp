@@ -44,6 +44,7 @@ class Storage {
   alignas(16) float inline_[kInline];
 };
 
+// The state behind a Tensor handle. Views share `storage`; autograd state lives here too.
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
