@@ -50,119 +50,143 @@ nlohmann::json number_or_null(double v) {
 
 // ---- weight ranges and errors ----
 
+namespace {
+
+// The checks of choose_weight_qparams_mse's arguments; the weight's values, flattened.
+std::vector<float> checked_mse_weight(const Tensor& weight, const QuantSpec& spec, int steps, float min_ratio,
+                                      const Tensor& input_moment, const ChannelLayout& l, const char* fn) {
+  TINYML_CHECK(steps >= 1, "{}: steps must be >= 1, got {}", fn, steps);
+  TINYML_CHECK(min_ratio > 0.0f && min_ratio <= 1.0f, "{}: min_ratio must lie in (0, 1], got {}", fn,
+               min_ratio);
+  std::vector<float> all = weight.to_vector();
+  for (size_t t = 0; t < all.size(); ++t)
+    TINYML_CHECK(std::isfinite(all[t]), "{}: weight of shape {} holds a non-finite value {} at flat index {}",
+                 fn, shape_str(weight.shape()), all[t], t);
+  if (!input_moment.defined()) return all;
+  TINYML_CHECK(weight.dim() == 2 && l.axis <= 0,
+               "{}: input moments weigh a Linear weight (out, in) quantized per tensor or per output "
+               "channel (axis 0); got a weight of shape {} and spec {}",
+               fn, shape_str(weight.shape()), spec.to_string());
+  const int64_t in = weight.shape()[1];
+  TINYML_CHECK(input_moment.shape() == Shape({in, in}),
+               "{}: the input moment matrix must be (in, in) = ({}, {}) for a weight of shape {}, got {}", fn,
+               in, in, shape_str(weight.shape()), shape_str(input_moment.shape()));
+  const std::vector<float> m = input_moment.to_vector();
+  TINYML_CHECK(std::all_of(m.begin(), m.end(), [](float x) { return std::isfinite(x); }),
+               "{}: the input moment matrix ({}) holds a non-finite value", fn,
+               shape_str(input_moment.shape()));
+  return all;
+}
+
+// The values of channel c (every outer block's run of `inner` values), into v.
+void gather_channel(const std::vector<float>& all, const ChannelLayout& l, int64_t c, std::vector<float>& v) {
+  v.clear();
+  for (int64_t o = 0; o < l.outer; ++o) {
+    const float* p = all.data() + (o * l.channels + c) * l.inner;
+    v.insert(v.end(), p, p + l.inner);
+  }
+}
+
+// The shrink ratios tried: 1 down to min_ratio in `steps` even steps.
+struct RatioGrid {
+  int steps;
+  float min_ratio;
+  float operator()(int k) const {
+    return steps == 1 ? 1.0f
+                      : 1.0f - (1.0f - min_ratio) * static_cast<float>(k) / static_cast<float>(steps - 1);
+  }
+};
+
+// Each channel's ratio of least squared error of the weight itself.
+void best_ratios_of_weight(const std::vector<float>& all, const ChannelLayout& l, const RatioGrid& ratio,
+                           const std::vector<float>& mn, const std::vector<float>& mx, const QuantSpec& one,
+                           std::vector<float>& best_r) {
+  std::vector<float> v;
+  for (int64_t c = 0; c < l.channels; ++c) {
+    gather_channel(all, l, c, v);
+    const auto cu = static_cast<size_t>(c);
+    double best = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < ratio.steps; ++k) {
+      const float r = ratio(k);
+      const QParams qp = choose_qparams(r * mn[cu], r * mx[cu], one);
+      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], one.qmin(), one.qmax());
+      if (err < best) {  // strict: a tie keeps the wider range found first
+        best = err;
+        best_r[cu] = r;
+      }
+    }
+  }
+}
+
+// The ratios of least error the weight causes in the output: for a row error d = w − ŵ and inputs
+// x, E[(d·x)²] = d M dᵀ with M = E[x xᵀ]. Rows are independent, so each output channel takes the
+// ratio of least d M dᵀ; per tensor, the ratio of least total.
+void best_ratios_of_output(const std::vector<float>& all, const Shape& wshape, const ChannelLayout& l,
+                           const RatioGrid& ratio, const std::vector<float>& mn, const std::vector<float>& mx,
+                           const QuantSpec& one, const Tensor& input_moment, std::vector<float>& best_r) {
+  const int64_t out = wshape[0], in = wshape[1];
+  const auto lo = static_cast<float>(one.qmin()), hi = static_cast<float>(one.qmax());
+  const Tensor moment = input_moment.contiguous();
+  std::vector<float> d(all.size()), dm(all.size());
+  std::vector<double> best(static_cast<size_t>(out), std::numeric_limits<double>::infinity());
+  double best_total = std::numeric_limits<double>::infinity();
+  for (int k = 0; k < ratio.steps; ++k) {
+    const float r = ratio(k);
+    for (int64_t c = 0; c < l.channels; ++c) {
+      const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
+      const float s = qp.scale[0], inv_scale = 1.0f / s, zf = static_cast<float>(qp.zero_point[0]);
+      const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
+      for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
+        const float q = std::clamp(std::nearbyint(all[static_cast<size_t>(i)] * inv_scale) + zf, lo, hi);
+        d[static_cast<size_t>(i)] = all[static_cast<size_t>(i)] - s * (q - zf);
+      }
+    }
+    kernels::sgemm(false, false, out, in, in, 1.0f, d.data(), in, moment.data(), in, 0.0f, dm.data(), in);
+    double total = 0.0;
+    for (int64_t o = 0; o < out; ++o) {
+      double e = 0.0;
+      for (int64_t i = o * in; i < (o + 1) * in; ++i)
+        e += static_cast<double>(dm[static_cast<size_t>(i)]) * static_cast<double>(d[static_cast<size_t>(i)]);
+      total += e;
+      if (l.channels > 1 && e < best[static_cast<size_t>(o)]) {
+        best[static_cast<size_t>(o)] = e;
+        best_r[static_cast<size_t>(o)] = r;
+      }
+    }
+    if (l.channels == 1 && total < best_total) {
+      best_total = total;
+      best_r[0] = r;
+    }
+  }
+}
+
+}  // namespace
+
 QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, int steps, float min_ratio,
                                   const Tensor& input_moment) {
   constexpr const char* fn = "choose_weight_qparams_mse";
   spec.validate(fn);
   TINYML_CHECK(weight.defined() && weight.numel() > 0, "{}: needs a non-empty weight, got shape {}", fn,
                weight.defined() ? shape_str(weight.shape()) : std::string("undefined"));
-  TINYML_CHECK(steps >= 1, "{}: steps must be >= 1, got {}", fn, steps);
-  TINYML_CHECK(min_ratio > 0.0f && min_ratio <= 1.0f, "{}: min_ratio must lie in (0, 1], got {}", fn,
-               min_ratio);
   const ChannelLayout l = channel_layout(weight.shape(), spec, fn);
-  const std::vector<float> all = weight.to_vector();
-  for (size_t t = 0; t < all.size(); ++t)
-    TINYML_CHECK(std::isfinite(all[t]), "{}: weight of shape {} holds a non-finite value {} at flat index {}",
-                 fn, shape_str(weight.shape()), all[t], t);
-  const bool weighted = input_moment.defined();
-  if (weighted) {
-    TINYML_CHECK(weight.dim() == 2 && l.axis <= 0,
-                 "{}: input moments weigh a Linear weight (out, in) quantized per tensor or per output "
-                 "channel (axis 0); got a weight of shape {} and spec {}",
-                 fn, shape_str(weight.shape()), spec.to_string());
-    const int64_t in = weight.shape()[1];
-    TINYML_CHECK(input_moment.shape() == Shape({in, in}),
-                 "{}: the input moment matrix must be (in, in) = ({}, {}) for a weight of shape {}, got {}",
-                 fn, in, in, shape_str(weight.shape()), shape_str(input_moment.shape()));
-    const std::vector<float> m = input_moment.to_vector();
-    TINYML_CHECK(std::all_of(m.begin(), m.end(), [](float x) { return std::isfinite(x); }),
-                 "{}: the input moment matrix ({}) holds a non-finite value", fn,
-                 shape_str(input_moment.shape()));
-  }
+  const std::vector<float> all = checked_mse_weight(weight, spec, steps, min_ratio, input_moment, l, fn);
   QuantSpec one = spec;  // the per-range formula of choose_qparams, applied channel by channel
   one.granularity = Granularity::PerTensor;
-  const int32_t qmin = spec.qmin(), qmax = spec.qmax();
-  const auto ratio = [&](int k) {
-    return steps == 1 ? 1.0f
-                      : 1.0f - (1.0f - min_ratio) * static_cast<float>(k) / static_cast<float>(steps - 1);
-  };
 
   // Each channel's whole range, widened to include 0.
-  std::vector<float> mn(static_cast<size_t>(l.channels)), mx(mn.size());
-  std::vector<float> v;
+  std::vector<float> mn(static_cast<size_t>(l.channels)), mx(mn.size()), v;
   for (int64_t c = 0; c < l.channels; ++c) {
-    v.clear();
-    for (int64_t o = 0; o < l.outer; ++o) {
-      const float* p = all.data() + (o * l.channels + c) * l.inner;
-      v.insert(v.end(), p, p + l.inner);
-    }
+    gather_channel(all, l, c, v);
     const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
     mn[static_cast<size_t>(c)] = std::min(*mn_it, 0.0f);
     mx[static_cast<size_t>(c)] = std::max(*mx_it, 0.0f);
   }
   std::vector<float> best_r(mn.size(), 1.0f);
-
-  if (!weighted) {
-    // The error of the weight itself, channel by channel.
-    for (int64_t c = 0; c < l.channels; ++c) {
-      v.clear();
-      for (int64_t o = 0; o < l.outer; ++o) {
-        const float* p = all.data() + (o * l.channels + c) * l.inner;
-        v.insert(v.end(), p, p + l.inner);
-      }
-      double best = std::numeric_limits<double>::infinity();
-      for (int k = 0; k < steps; ++k) {
-        const float r = ratio(k);
-        const QParams qp =
-            choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
-        const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
-        if (err < best) {  // strict: a tie keeps the wider range found first
-          best = err;
-          best_r[static_cast<size_t>(c)] = r;
-        }
-      }
-    }
-  } else {
-    // The error the weight causes in the output: for a row error d = w − ŵ and inputs x,
-    // E[(d·x)²] = d M dᵀ with M = E[x xᵀ]. Rows are independent, so each output channel takes
-    // the ratio of least d M dᵀ; per tensor, the ratio of least total.
-    const int64_t out = weight.shape()[0], in = weight.shape()[1];
-    const Tensor moment = input_moment.contiguous();
-    std::vector<float> d(all.size()), dm(all.size());
-    std::vector<double> best(static_cast<size_t>(out), std::numeric_limits<double>::infinity());
-    double best_total = std::numeric_limits<double>::infinity();
-    for (int k = 0; k < steps; ++k) {
-      const float r = ratio(k);
-      for (int64_t c = 0; c < l.channels; ++c) {
-        const QParams qp =
-            choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
-        const float s = qp.scale[0], inv_scale = 1.0f / s, zf = static_cast<float>(qp.zero_point[0]);
-        const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
-        for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
-          float q = std::nearbyint(all[static_cast<size_t>(i)] * inv_scale) + zf;
-          q = std::clamp(q, static_cast<float>(qmin), static_cast<float>(qmax));
-          d[static_cast<size_t>(i)] = all[static_cast<size_t>(i)] - s * (q - zf);
-        }
-      }
-      kernels::sgemm(false, false, out, in, in, 1.0f, d.data(), in, moment.data(), in, 0.0f, dm.data(), in);
-      double total = 0.0;
-      for (int64_t o = 0; o < out; ++o) {
-        double e = 0.0;
-        for (int64_t i = o * in; i < (o + 1) * in; ++i)
-          e += static_cast<double>(dm[static_cast<size_t>(i)]) *
-               static_cast<double>(d[static_cast<size_t>(i)]);
-        total += e;
-        if (l.channels > 1 && e < best[static_cast<size_t>(o)]) {
-          best[static_cast<size_t>(o)] = e;
-          best_r[static_cast<size_t>(o)] = r;
-        }
-      }
-      if (l.channels == 1 && total < best_total) {
-        best_total = total;
-        best_r[0] = r;
-      }
-    }
-  }
+  const RatioGrid ratio{steps, min_ratio};
+  if (input_moment.defined())
+    best_ratios_of_output(all, weight.shape(), l, ratio, mn, mx, one, input_moment, best_r);
+  else
+    best_ratios_of_weight(all, l, ratio, mn, mx, one, best_r);
 
   std::vector<float> los(mn.size()), his(mn.size());
   for (size_t c = 0; c < mn.size(); ++c) {
@@ -175,26 +199,83 @@ QParams choose_weight_qparams_mse(const Tensor& weight, const QuantSpec& spec, i
 
 // ---- quantize_model ----
 
-QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
-                           const std::vector<Tensor>& calibration_batches) {
-  constexpr const char* fn = "quantize_model";
+namespace {
+
+void check_quant_config(const QuantConfig& config, const std::vector<Tensor>& calibration_batches,
+                        const char* fn) {
   TINYML_CHECK(config.weight_range == "minmax" || config.weight_range == "mse",
                "{}: weight_range must be 'minmax' or 'mse', got '{}'", fn, config.weight_range);
   config.weight_spec.validate(fn);
-  const bool is_static = config.mode == QuantMode::Static;
-  if (is_static) {
-    config.activation_spec.validate(fn);
-    TINYML_CHECK(
-        config.activation_spec.granularity == Granularity::PerTensor,
-        "{}: static mode quantizes each input with one scale, so the activation spec must be per tensor, "
-        "got {}",
-        fn, config.activation_spec.to_string());
-    TINYML_CHECK(!calibration_batches.empty(),
-                 "{}: static mode needs calibration batches (got none) to choose "
-                 "each Linear's input range",
-                 fn);
-  }
+  if (config.mode != QuantMode::Static) return;
+  config.activation_spec.validate(fn);
+  TINYML_CHECK(
+      config.activation_spec.granularity == Granularity::PerTensor,
+      "{}: static mode quantizes each input with one scale, so the activation spec must be per tensor, "
+      "got {}",
+      fn, config.activation_spec.to_string());
+  TINYML_CHECK(!calibration_batches.empty(),
+               "{}: static mode needs calibration batches (got none) to choose "
+               "each Linear's input range",
+               fn);
+}
 
+// The report row of a Linear as it is before quantization (a skipped layer keeps it).
+LayerReport float_layer_row(const Site& s, const nn::Linear& lin) {
+  LayerReport r;
+  r.name = s.name;
+  r.in_features = lin.in_features();
+  r.out_features = lin.out_features();
+  r.bytes_before =
+      static_cast<size_t>(lin.weight.numel() + (lin.has_bias() ? lin.bias.numel() : 0)) * sizeof(float);
+  r.act_lo = r.act_hi = std::numeric_limits<float>::quiet_NaN();
+  r.kind = "Linear (skipped)";
+  r.bytes_after = r.bytes_before;
+  r.weight_snr_db = std::numeric_limits<double>::quiet_NaN();
+  r.weight_spec = "fp32";
+  return r;
+}
+
+// The QuantizedLinear that replaces the Linear at `s`, and its row of the report.
+std::shared_ptr<QuantizedLinear> build_layer(const Site& s, const QuantConfig& config,
+                                             const CalibrationResult& calib, bool output_mse, LayerReport& r,
+                                             const char* fn) {
+  const nn::Linear& lin = *s.as<nn::Linear>();
+  const bool is_static = config.mode == QuantMode::Static;
+  std::optional<QParams> wq;
+  if (config.weight_range == "mse")
+    wq = choose_weight_qparams_mse(lin.weight.detach(), config.weight_spec, 100, 0.3f,
+                                   output_mse ? calib.at(s.name).input_moment : Tensor());
+  std::optional<QParams> iq;
+  if (is_static) {
+    const LayerStats& st = calib.at(s.name);
+    iq = st.qparams;
+    r.act_lo = st.chosen.lo;
+    r.act_hi = st.chosen.hi;
+    r.observer = st.observer;
+  }
+  const bool fuse = is_static && config.fuse_relu && !s.relu_child.empty();
+  std::shared_ptr<QuantizedLinear> q;
+  try {
+    q = QuantizedLinear::from_float(lin, config.weight_spec, config.mode, iq, fuse, wq);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: layer '{}' ({}): {}", fn, s.name, lin.extra_repr(), e.what()));
+  }
+  r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
+  r.bytes_after = q->memory_usage().total();
+  r.weight_snr_db = snr_db(lin.weight.detach(), q->unpacked_weight().dequantize());
+  r.weight_spec = config.weight_spec.to_string() + (output_mse                     ? " output-mse"
+                                                    : config.weight_range == "mse" ? " mse"
+                                                                                   : "");
+  return q;
+}
+
+}  // namespace
+
+QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
+                           const std::vector<Tensor>& calibration_batches) {
+  constexpr const char* fn = "quantize_model";
+  check_quant_config(config, calibration_batches, fn);
+  const bool is_static = config.mode == QuantMode::Static;
   const std::vector<Site> sites = sites_of<nn::Linear>(model);
   TINYML_CHECK(!sites.empty(), "{}: the model holds no Linear layer to quantize", fn);
   const std::set<std::string> skipped = resolve_skip(config.skip, sites, fn);
@@ -217,47 +298,8 @@ QuantReport quantize_model(nn::Sequential& model, const QuantConfig& config,
   // Every replacement is built before any is put in place, so an error leaves the model as it was.
   std::vector<std::shared_ptr<QuantizedLinear>> built(sites.size());
   for (size_t i = 0; i < sites.size(); ++i) {
-    const Site& s = sites[i];
-    const nn::Linear& lin = *s.as<nn::Linear>();
-    LayerReport r;
-    r.name = s.name;
-    r.in_features = lin.in_features();
-    r.out_features = lin.out_features();
-    r.bytes_before =
-        static_cast<size_t>(lin.weight.numel() + (lin.has_bias() ? lin.bias.numel() : 0)) * sizeof(float);
-    r.act_lo = r.act_hi = std::numeric_limits<float>::quiet_NaN();
-    if (skipped.count(s.name) != 0) {
-      r.kind = "Linear (skipped)";
-      r.bytes_after = r.bytes_before;
-      r.weight_snr_db = std::numeric_limits<double>::quiet_NaN();
-      r.weight_spec = "fp32";
-      report.layers.push_back(std::move(r));
-      continue;
-    }
-    std::optional<QParams> wq;
-    if (config.weight_range == "mse")
-      wq = choose_weight_qparams_mse(lin.weight.detach(), config.weight_spec, 100, 0.3f,
-                                     output_mse ? calib.at(s.name).input_moment : Tensor());
-    std::optional<QParams> iq;
-    if (is_static) {
-      const LayerStats& st = calib.at(s.name);
-      iq = st.qparams;
-      r.act_lo = st.chosen.lo;
-      r.act_hi = st.chosen.hi;
-      r.observer = st.observer;
-    }
-    const bool fuse = is_static && config.fuse_relu && !s.relu_child.empty();
-    try {
-      built[i] = QuantizedLinear::from_float(lin, config.weight_spec, config.mode, iq, fuse, wq);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}: layer '{}' ({}): {}", fn, s.name, lin.extra_repr(), e.what()));
-    }
-    r.kind = fmt::format("QuantizedLinear({}{})", to_string(config.mode), fuse ? "+relu" : "");
-    r.bytes_after = built[i]->memory_usage().total();
-    r.weight_snr_db = snr_db(lin.weight.detach(), built[i]->unpacked_weight().dequantize());
-    r.weight_spec = config.weight_spec.to_string() + (output_mse                     ? " output-mse"
-                                                      : config.weight_range == "mse" ? " mse"
-                                                                                     : "");
+    LayerReport r = float_layer_row(sites[i], *sites[i].as<nn::Linear>());
+    if (skipped.count(sites[i].name) == 0) built[i] = build_layer(sites[i], config, calib, output_mse, r, fn);
     report.layers.push_back(std::move(r));
   }
 

@@ -103,8 +103,8 @@ class QuantizedLinear : public nn::Module {
   int64_t in_ = 0, out_ = 0;
   QTensor weight_;  // undefined when packed_ holds the weight
   // The weight in oneDNN's matmul layout (Dynamic and Static with uint8 inputs, 5..8-bit weights,
-  // exact kernels on this CPU), and its qparams; null otherwise. Shared, so copies stay cheap.
-  std::shared_ptr<const kernels::PackedWeightS8> packed_;
+  // exact kernels on this CPU), and its qparams; null otherwise.
+  std::unique_ptr<const kernels::PackedWeightS8> packed_;
   QParams packed_qparams_;
   // weight() of a packed layer: unpacked on its first call and kept (under the mutex). The other
   // members never change after construction.
