@@ -1,8 +1,9 @@
 # How tinyml builds fast: precompiled headers for the heavy headers every file parses again, unity
 # builds (the library in units of 8 files, each application-layer library and each test program as
 # one unit: files that parse the same headers parse them once), test-side programs (unit tests, the
-# course's step tests, fuzz replays) compiled at -O0, and a faster linker (lld or gold). The
-# measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh measures it).
+# course's step tests, fuzz replays) and the application layer compiled at -O0, and a faster linker
+# (lld or gold). The measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh
+# measures it).
 option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
 option(TINYML_UNITY "Compile the library, each application-layer library and each test program in units of several files (unity build)" ON)
 option(TINYML_FAST_LINK "Link tinyml's programs with LLVM's lld, or else GNU gold, when the compiler accepts it" ON)
