@@ -103,7 +103,9 @@ TEST(Kernels, ThreadCountIsBoundedByTheHardware) {
 // glibc caches are too small to serve) and the address space is limited to 256 MiB above what is in
 // use, so no thread can start.
 TEST(Kernels, FailedThreadStartIsAnError) {
-  if (tinyml::kernels::hardware_threads() < 2) GTEST_SKIP() << "one hardware thread: no thread to start";
+  if (tinyml::kernels::hardware_threads() < 2)
+    GTEST_SKIP() << "this machine has one hardware thread: set_num_threads(2) keeps to 1 "
+                    "and starts no thread whose failure could be checked";
   const pid_t child = ::fork();
   if (child == 0) {
     ::alarm(20);  // a hang (the defect) ends as a signal, which the parent reports

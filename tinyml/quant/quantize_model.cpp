@@ -101,6 +101,7 @@ struct RatioGrid {
 void best_ratios_of_weight(const std::vector<float>& all, const ChannelLayout& l, const RatioGrid& ratio,
                            const std::vector<float>& mn, const std::vector<float>& mx, const QuantSpec& one,
                            std::vector<float>& best_r) {
+  const int32_t qmin = one.qmin(), qmax = one.qmax();
   std::vector<float> v;
   for (int64_t c = 0; c < l.channels; ++c) {
     gather_channel(all, l, c, v);
@@ -109,7 +110,7 @@ void best_ratios_of_weight(const std::vector<float>& all, const ChannelLayout& l
     for (int k = 0; k < ratio.steps; ++k) {
       const float r = ratio(k);
       const QParams qp = choose_qparams(r * mn[cu], r * mx[cu], one);
-      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], one.qmin(), one.qmax());
+      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
       if (err < best) {  // strict: a tie keeps the wider range found first
         best = err;
         best_r[cu] = r;
