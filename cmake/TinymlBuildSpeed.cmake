@@ -83,10 +83,11 @@ endfunction()
 
 # Flags of a test-side program: tinyml's warnings, -O0 instead of the build type's optimization
 # (the tests spend their time in the library, which keeps it; the app tests' unit took 37
-# CPU-seconds at -O1 and 29 at -O0), and the shared precompiled header.
+# CPU-seconds at -O1 and 29 at -O0), not instrumented in the sanitizer build (DRIVER,
+# TinymlWarnings.cmake), and the shared precompiled header.
 function(tinyml_test_flags target)
   cmake_parse_arguments(ARG "NO_PCH" "" "" ${ARGN})
-  tinyml_target_flags(${target})
+  tinyml_target_flags(${target} DRIVER)
   # Also for the shared header's own target, which is no program: a header precompiled at another
   # -O than the programs that use it is refused.
   target_compile_options(${target} PRIVATE -O0)
