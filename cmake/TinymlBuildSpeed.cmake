@@ -84,10 +84,16 @@ endfunction()
 # Flags of a test-side program: tinyml's warnings, -O0 instead of the build type's optimization
 # (the tests spend their time in the library, which keeps it; the app tests' unit took 37
 # CPU-seconds at -O1 and 29 at -O0), not instrumented in the sanitizer build (DRIVER,
-# TinymlWarnings.cmake), and the shared precompiled header.
+# TinymlWarnings.cmake) unless INSTRUMENTED, and the shared precompiled header. The fuzz targets
+# are INSTRUMENTED: the header-only code they share with the library (CLI11's parser for fuzz_cli)
+# may be linked from their copy, which must then be checked and guide libFuzzer like the library's.
 function(tinyml_test_flags target)
-  cmake_parse_arguments(ARG "NO_PCH" "" "" ${ARGN})
-  tinyml_target_flags(${target} DRIVER)
+  cmake_parse_arguments(ARG "NO_PCH;INSTRUMENTED" "" "" ${ARGN})
+  if(ARG_INSTRUMENTED)
+    tinyml_target_flags(${target})
+  else()
+    tinyml_target_flags(${target} DRIVER)
+  endif()
   # Also for the shared header's own target, which is no program: a header precompiled at another
   # -O than the programs that use it is refused.
   target_compile_options(${target} PRIVATE -O0)

@@ -17,9 +17,9 @@ else()
   set(TINYML_LINE_TABLES -g1)
 endif()
 
-# tinyml_target_flags(target [DRIVER]): DRIVER marks a test-side program (unit tests, the course's
-# step tests, fuzz harnesses), which in the sanitizer build links the runtimes without being
-# instrumented itself (see below).
+# tinyml_target_flags(target [DRIVER]): DRIVER marks a test program (unit tests, the course's step
+# tests and snippets), which in the sanitizer build links the runtimes without being instrumented
+# itself (see below).
 function(tinyml_target_flags target)
   cmake_parse_arguments(ARG "DRIVER" "" "" ${ARGN})
   # -fno-math-errno lets loops with sqrt vectorize (errno is never read).
