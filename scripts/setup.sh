@@ -3,8 +3,9 @@
 # Usage: scripts/setup.sh [extra cmake -D options...]
 #          the packages below, then build/ (Release; clang-14 when build/ is new)
 #        scripts/setup.sh --sanitize [extra cmake --build options, e.g. --target tinyml_fuzz]
-#          also clang's sanitizer and libFuzzer runtimes, then build-asan/: everything built by
-#          clang with AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzz targets
+#          also clang's sanitizer and libFuzzer runtimes, then build-asan/: built by clang with
+#          AddressSanitizer + UndefinedBehaviorSanitizer (the test programs only linked with their
+#          runtimes), and the fuzz targets
 #          (docs/hardening.md; scripts/test.sh and scripts/fuzz.sh use it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
