@@ -21,16 +21,28 @@ namespace tinyml::quant {
 
 namespace {
 
-// Fake-quantization squared error of `v` under one (scale, zero point), in the arithmetic of
+// The fake-quantization error x − ŵ under one (scale, zero point), in the arithmetic of
 // quantize_value; the values are known to be finite.
-double squared_error(const std::vector<float>& v, float s, int32_t z, int32_t qmin, int32_t qmax) {
-  const auto zf = static_cast<float>(z), lo = static_cast<float>(qmin), hi = static_cast<float>(qmax);
-  const float inv_scale = 1.0f / s;
+struct RoundTrip {
+  float s, inv_scale, zf, lo, hi;
+  RoundTrip(float scale, int32_t z, int32_t qmin, int32_t qmax)
+      : s(scale),
+        inv_scale(1.0f / scale),
+        zf(static_cast<float>(z)),
+        lo(static_cast<float>(qmin)),
+        hi(static_cast<float>(qmax)) {}
+  float error(float x) const {
+    // round half to even in the default rounding mode
+    const float q = std::clamp(std::nearbyint(x * inv_scale) + zf, lo, hi);
+    return x - s * (q - zf);
+  }
+};
+
+// Fake-quantization squared error of `v` under one (scale, zero point).
+double squared_error(const std::vector<float>& v, const RoundTrip& rt) {
   double err = 0.0;
   for (const float x : v) {
-    float q = std::nearbyint(x * inv_scale) + zf;  // round half to even in the default rounding mode
-    q = q < lo ? lo : (q > hi ? hi : q);
-    const float d = x - s * (q - zf);
+    const float d = rt.error(x);
     err += static_cast<double>(d) * static_cast<double>(d);
   }
   return err;
@@ -110,7 +122,7 @@ void best_ratios_of_weight(const std::vector<float>& all, const ChannelLayout& l
     for (int k = 0; k < ratio.steps; ++k) {
       const float r = ratio(k);
       const QParams qp = choose_qparams(r * mn[cu], r * mx[cu], one);
-      const double err = squared_error(v, qp.scale[0], qp.zero_point[0], qmin, qmax);
+      const double err = squared_error(v, RoundTrip(qp.scale[0], qp.zero_point[0], qmin, qmax));
       if (err < best) {  // strict: a tie keeps the wider range found first
         best = err;
         best_r[cu] = r;
@@ -126,7 +138,7 @@ void best_ratios_of_output(const std::vector<float>& all, const Shape& wshape, c
                            const RatioGrid& ratio, const std::vector<float>& mn, const std::vector<float>& mx,
                            const QuantSpec& one, const Tensor& input_moment, std::vector<float>& best_r) {
   const int64_t out = wshape[0], in = wshape[1];
-  const auto lo = static_cast<float>(one.qmin()), hi = static_cast<float>(one.qmax());
+  const int32_t qmin = one.qmin(), qmax = one.qmax();
   const Tensor moment = input_moment.contiguous();
   std::vector<float> d(all.size()), dm(all.size());
   std::vector<double> best(static_cast<size_t>(out), std::numeric_limits<double>::infinity());
@@ -135,12 +147,10 @@ void best_ratios_of_output(const std::vector<float>& all, const Shape& wshape, c
     const float r = ratio(k);
     for (int64_t c = 0; c < l.channels; ++c) {
       const QParams qp = choose_qparams(r * mn[static_cast<size_t>(c)], r * mx[static_cast<size_t>(c)], one);
-      const float s = qp.scale[0], inv_scale = 1.0f / s, zf = static_cast<float>(qp.zero_point[0]);
+      const RoundTrip rt(qp.scale[0], qp.zero_point[0], qmin, qmax);
       const int64_t row0 = l.channels == 1 ? 0 : c, rows = l.channels == 1 ? out : 1;
-      for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i) {
-        const float q = std::clamp(std::nearbyint(all[static_cast<size_t>(i)] * inv_scale) + zf, lo, hi);
-        d[static_cast<size_t>(i)] = all[static_cast<size_t>(i)] - s * (q - zf);
-      }
+      for (int64_t i = row0 * in; i < (row0 + rows) * in; ++i)
+        d[static_cast<size_t>(i)] = rt.error(all[static_cast<size_t>(i)]);
     }
     kernels::sgemm(false, false, out, in, in, 1.0f, d.data(), in, moment.data(), in, 0.0f, dm.data(), in);
     double total = 0.0;
