@@ -31,6 +31,12 @@ function(tinyml_target_flags target)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
   get_target_property(type ${target} TYPE)
+  if(TINYML_SANITIZE)
+    # Frame pointers and line tables make every report's stack trace name files and lines; the
+    # runtimes are linked into every program.
+    target_compile_options(${target} PRIVATE -fno-omit-frame-pointer ${TINYML_LINE_TABLES})
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
   if(TINYML_SANITIZE AND ARG_DRIVER)
     # The code under test is the library's and the application layer's, instrumented below. A
     # test program only calls it: it links the runtimes, so every heap block still has redzones,
@@ -39,24 +45,20 @@ function(tinyml_target_flags target)
     # the precompiled header: 37 CPU-s instrumented, 19 without). docs/hardening.md gives the limits.
     # TINYML_SANITIZER_RUNTIME tells such a program that the runtimes are there (its own code
     # cannot see it: __has_feature(address_sanitizer) is false in it).
-    target_compile_options(${target} PRIVATE -fno-omit-frame-pointer ${TINYML_LINE_TABLES})
     target_compile_definitions(${target} PRIVATE TINYML_SANITIZER_RUNTIME=1)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   elseif(TINYML_SANITIZE)
     # Every report stops the program (-fno-sanitize-recover): a test that triggers undefined
     # behaviour fails instead of printing a line nobody reads.
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
-                                              -fno-omit-frame-pointer ${TINYML_LINE_TABLES})
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all)
     if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
       # The instrumentation keeps `#pragma omp simd` loops from vectorizing, which clang reports
       # as an error under -Werror; the pragma is about speed, which this build does not measure.
       target_compile_options(${target} PRIVATE -Wno-pass-failed)
     endif()
     if(type STREQUAL "EXECUTABLE")
-      # Tests, examples and the programs' main files spend their time in the library, which keeps
-      # the build type's optimization; at -O0 they compile in about 60 % of the time, which is
-      # most of what the sanitizer pass in CI costs.
+      # Examples, milestones, fuzz targets and the programs' main files spend their time in the
+      # library, which keeps the build type's optimization; at -O0 they compile in about 60 % of
+      # the time. (Test programs are at -O0 in every build, tinyml_test_flags.)
       target_compile_options(${target} PRIVATE -O0)
     endif()
     if(type STREQUAL "STATIC_LIBRARY")
