@@ -1,7 +1,7 @@
 # How tinyml builds fast: precompiled headers for the heavy headers every file parses again, unity
 # builds (the library in units of 8 files, each application-layer library and each test program as
 # one unit: files that parse the same headers parse them once), test-side programs (unit tests, the
-# course's step tests, fuzz replays) and the application layer compiled at -O0, and a faster linker
+# course's step tests, fuzz replays) compiled at -O0, the application layer at -O1, and a faster linker
 # (lld or gold). The measured effect is in docs/performance.md ("Build times"; scripts/build-time.sh
 # measures it).
 option(TINYML_PCH "Precompile the standard, fmt, GoogleTest and JSON headers" ON)
@@ -103,24 +103,26 @@ function(tinyml_test_flags target)
 endfunction()
 
 # Flags of an application-layer library (cli/, lab/, course/, bench/suites/): tinyml's warnings at
-# -O0, each library one unity unit. Their code parses options, runs the library and renders its
-# results; the work is in the library, which keeps the build type's optimization. Measured on the
-# units of the Release build (clang 14, CPU seconds, -O1 against -O0): cli/ 16.6 / 8.6, lab/
-# 19.2 / 9.1, course/ 16.0 / 7.9, tinyml-course's main 6.9 / 3.4. bench/suites/ (TIMING) keeps
-# -O1 outside the sanitizer build: its loops call library steps of a few microseconds and time
-# them, so their own overhead is part of each figure. As one unit, the 32 files of the four
-# libraries took 50 CPU-seconds instead of 144 (at -O1): CLI11 (2.1, header-only) and
-# nlohmann-json are parsed and their inline code compiled once per library instead of once per
-# file. Helpers in anonymous namespaces must therefore have names unique within their library. (A
-# shared precompiled header of CLI11 and nlohmann-json was tried, per file, and made them slower:
-# it put both libraries' inline code into files that use only one.)
+# -O1 (-O0 in the sanitizer build), each library one unity unit. Their code parses options, runs
+# the library and renders its results; the work is in the library, which keeps the build type's
+# optimization. Not -O0 in the Release build: these libraries are linked into `tinyml` ahead of the
+# library, and the linker keeps the first copy it meets of an inline function both compile (a
+# Tensor handle's copy and destruction, shape accessors, shared_ptr's counts), so the library's
+# own calls then ran the unoptimized copy: one Adam step of the XOR MLP (`tinyml bench --suite
+# tiny`) took 6.3 µs instead of 4.7 with these libraries at -O0. -O1 costs about 30 CPU-seconds of
+# a clean Release build (cli/ 16.6 against 8.6, lab/ 19.2 against 9.1, course/ 16.0 against 7.9,
+# tinyml-course's main 6.9 against 3.4; clang 14). As one unit, the 32 files of the four libraries
+# took 50 CPU-seconds instead of 144: CLI11 (2.1, header-only) and nlohmann-json are parsed and
+# their inline code compiled once per library instead of once per file. Helpers in anonymous
+# namespaces must therefore have names unique within their library. (A shared precompiled header
+# of CLI11 and nlohmann-json was tried, per file, and made them slower: it put both libraries'
+# inline code into files that use only one.)
 function(tinyml_app_flags target)
-  cmake_parse_arguments(ARG "TIMING" "" "" ${ARGN})
   tinyml_target_flags(${target})
-  if(ARG_TIMING AND NOT TINYML_SANITIZE)
-    target_compile_options(${target} PRIVATE -O1)
-  else()
+  if(TINYML_SANITIZE)
     target_compile_options(${target} PRIVATE -O0)
+  else()
+    target_compile_options(${target} PRIVATE -O1)
   endif()
   set_target_properties(${target} PROPERTIES UNITY_BUILD ${TINYML_UNITY} UNITY_BUILD_BATCH_SIZE 0)
 endfunction()
