@@ -124,6 +124,10 @@ TEST(Module, RegistrationChecks) {
   EXPECT_THROW(m.register_parameter("a.b", Tensor::zeros({2})), Error);  // would break dotted keys
   EXPECT_THROW(m.register_parameter("", Tensor::zeros({2})), Error);
   EXPECT_THROW(m.add_child("null", nullptr), Error);
+  // A refused registration leaves its name free; a child's name is then taken for the other kinds.
+  m.register_module("null", std::make_shared<nn::ReLU>());
+  EXPECT_THROW(m.register_parameter("null", Tensor::zeros({2})), Error);
+  EXPECT_THROW(m.register_buffer("null", Tensor::zeros({2})), Error);
 
   // An undefined parameter reserves the name (an absent bias) and is listed nowhere.
   m.register_parameter("bias", Tensor());
@@ -154,6 +158,9 @@ TEST(Module, CyclesAreRejected) {
   a->register_module("b", b);
   EXPECT_THROW(b->register_module("a", a), Error);
   EXPECT_THROW(a->add_child("self", a), Error);
+  b->register_module("a", std::make_shared<nn::ReLU>());  // the refused names stay free
+  a->add_child("self", std::make_shared<nn::ReLU>());
+  EXPECT_EQ(b->named_children().size(), 1u);
 }
 
 TEST(Module, TrainEvalPropagates) {

@@ -43,9 +43,8 @@ Module::Module() : hooks_(std::make_shared<Hooks>()) {}
 
 Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool requires_grad) {
   check_name(name, "Module::register_parameter");
-  TINYML_CHECK(find_entry(params_, name) == params_.end() && find_entry(buffers_, name) == buffers_.end() &&
-                   find_entry(children_, name) == children_.end(),
-               "Module::register_parameter: '{}' is already registered in this {}", name, type_name());
+  TINYML_CHECK(!names_.contains(name), "Module::register_parameter: '{}' is already registered in this {}",
+               name, type_name());
   // An undefined tensor reserves the name (an absent bias) and is skipped everywhere else.
   if (tensor.defined()) {
     // A parameter is a leaf: a tensor with history would tie the module to someone else's graph.
@@ -53,16 +52,17 @@ Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool r
     tensor.requires_grad_(requires_grad);
   }
   params_.emplace_back(name, tensor);
+  names_.insert(name);
   return tensor;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor tensor) {
   check_name(name, "Module::register_buffer");
-  TINYML_CHECK(find_entry(params_, name) == params_.end() && find_entry(buffers_, name) == buffers_.end() &&
-                   find_entry(children_, name) == children_.end(),
-               "Module::register_buffer: '{}' is already registered in this {}", name, type_name());
+  TINYML_CHECK(!names_.contains(name), "Module::register_buffer: '{}' is already registered in this {}", name,
+               type_name());
   if (tensor.defined() && !tensor.is_leaf()) tensor = tensor.detach();
   buffers_.emplace_back(name, tensor);
+  names_.insert(name);
   return tensor;
 }
 
@@ -82,13 +82,13 @@ bool contains_module(const Module& root, const Module* target) {
 void Module::add_child(const std::string& name, ModulePtr module) {
   check_name(name, "Module::register_module");
   TINYML_CHECK(module != nullptr, "Module::register_module: module '{}' is null", name);
-  TINYML_CHECK(find_entry(params_, name) == params_.end() && find_entry(buffers_, name) == buffers_.end() &&
-                   find_entry(children_, name) == children_.end(),
-               "Module::register_module: '{}' is already registered in this {}", name, type_name());
+  TINYML_CHECK(!names_.contains(name), "Module::register_module: '{}' is already registered in this {}", name,
+               type_name());
   TINYML_CHECK(!contains_module(*module, this),
                "Module::register_module: registering '{}' ({}) would make the module tree a cycle", name,
                module->type_name());
   children_.emplace_back(name, std::move(module));
+  names_.insert(name);
 }
 
 void Module::replace_module(const std::string& name, ModulePtr module) {
