@@ -48,7 +48,7 @@ void register_export(CLI::App& app) {
   cmd->add_option("--out", o->out, "Where to write the .onnx file")->required();
   cmd->add_option("--opset", o->opset,
                   "ONNX opset version, 13..17 (default: 17, the newest the checker knows)")
-      ->check(CLI::Range(13, 17));
+      ->check(int_in_range(13, 17));
   cmd->add_option("--linear", o->linear, "Float Linear layers as gemm (Gemm) or matmul (MatMul + Add)")
       ->check(CLI::IsMember({"gemm", "matmul"}))
       ->capture_default_str();

@@ -85,12 +85,14 @@ void register_profile(CLI::App& app) {
   cmd->add_option("model", o->file, "Model file (.safetensors), float or quantized")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--batch", o->batch, "Rows of the input")->check(int_at_least(1))->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Rows of the input")
+      ->check(int_in_range(1, 65536))
+      ->capture_default_str();
   cmd->add_option("--runs", o->runs, "Forward passes to average")
-      ->check(CLI::Range(1, 100000))
+      ->check(int_in_range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Kernel threads (OpenBLAS and oneDNN); 0: all cores")
-      ->check(CLI::Range(0, 1024))
+      ->check(int_in_range(0, 1024))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the profile as JSON");
   cmd->callback([o] { run_profile(*o); });

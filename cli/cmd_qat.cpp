@@ -283,7 +283,7 @@ void register_qat(CLI::App& app) {
   cmd->add_option("--out", o->out, "Where to write the quantized (static) model")->required();
   cmd->add_flag("--force", o->force, "Allow --out to be the input file (it is replaced)");
   cmd->add_option("--bits", o->bits, "Bits of weights (symmetric per channel) and activations (affine), 2..8")
-      ->check(CLI::Range(2, 8))
+      ->check(int_in_range(2, 8))
       ->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "QAT passes over the training set")
       ->check(int_at_least(0))

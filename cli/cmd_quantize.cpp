@@ -175,7 +175,7 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--out", o->out, "Where to write the quantized model")->required();
   cmd->add_flag("--force", o->force, "Allow --out to be the input file (it is replaced)");
   cmd->add_option("--bits", o->bits, "Weight bits, 2..8 (2..4 stored two per byte)")
-      ->check(CLI::Range(2, 8))
+      ->check(int_in_range(2, 8))
       ->capture_default_str();
   cmd->add_option("--scheme", o->scheme, "Weight scheme: affine | symmetric")
       ->check(CLI::IsMember(quant::scheme_names()))

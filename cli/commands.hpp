@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <string>
 #include <system_error>
 
@@ -104,28 +105,57 @@ inline std::string given_command_line(const CLI::App& cmd) {
   return line;
 }
 
+// Numbers as a person writes them: decimal, the whole string, no spaces, no hexadecimal. CLI11
+// 2.1 converts integers with strtoll(s, 0), which reads "010" as 8 and "0x10" as 16, and reals
+// with strtold, which takes leading spaces and hexadecimal; every numeric option of tinyml's
+// commands is therefore checked by one of the validators below, which read the text themselves.
+inline bool read_decimal(const std::string& s, long long& v) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+inline bool read_decimal(const std::string& s, uint64_t& v) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+inline bool read_decimal(const std::string& s, double& v) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size() && std::isfinite(v);
+}
+
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
-// ("--lr: must be a number > 0, got '-1'"), and parse_and_run returns status 2.
-inline CLI::Validator positive_number() {
+// ("--lr: must be a number > 0, got '-1'"), and parse_and_run returns status 2. An integer must be
+// written as CLI11 reads it the same way: no leading zero ("010" would be 8), no sign but '-'.
+inline CLI::Validator number_in(double lo, double hi, bool lo_open, const std::string& what) {
   return CLI::Validator(
-      [](std::string& s) -> std::string {
+      [=](std::string& s) -> std::string {
         double v = 0.0;
-        if (CLI::detail::lexical_cast(s, v) && std::isfinite(v) && v > 0.0) return {};
-        return "must be a number > 0, got '" + s + "'";
+        if (read_decimal(s, v) && (lo_open ? v > lo : v >= lo) && v <= hi) return {};
+        return "must be " + what + ", got '" + s + "'";
       },
-      "POSITIVE");
+      what);
+}
+
+inline CLI::Validator positive_number() {
+  return number_in(0.0, std::numeric_limits<double>::max(), true, "a number > 0");
+}
+
+inline CLI::Validator int_in_range(long long lo, long long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        long long v = 0;
+        const bool read = read_decimal(s, v) && v >= lo && v <= hi;
+        if (read && s == std::to_string(v)) return {};
+        const std::string expected =
+            hi == std::numeric_limits<long long>::max()
+                ? "an integer >= " + std::to_string(lo)
+                : "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        return "must be " + expected + (read ? " written without leading zeros" : "") + ", got '" + s + "'";
+      },
+      "INT");
 }
 
 inline CLI::Validator int_at_least(long long lo) {
-  return CLI::Validator(
-      [lo](std::string& s) -> std::string {
-        // from_chars, not CLI11's cast, which clamps an out-of-range number to the largest value.
-        long long v = 0;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec == std::errc() && end == s.data() + s.size() && v >= lo) return {};
-        return "must be an integer >= " + std::to_string(lo) + ", got '" + s + "'";
-      },
-      "INT>=" + std::to_string(lo));
+  return int_in_range(lo, std::numeric_limits<long long>::max());
 }
 
 // A seed: an unsigned 64-bit integer written in decimal digits. CLI11's own conversion turned
@@ -134,9 +164,10 @@ inline CLI::Validator seed_value() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
         uint64_t v = 0;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return {};
-        return "must be an integer in [0, 18446744073709551615], got '" + s + "'";
+        const bool read = read_decimal(s, v);
+        if (read && s == std::to_string(v)) return {};
+        return std::string("must be an integer in [0, 18446744073709551615]") +
+               (read ? " written without leading zeros" : "") + ", got '" + s + "'";
       },
       "UINT64");
 }
@@ -152,7 +183,7 @@ inline CLI::Validator fraction_below_one() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
         double v = 0.0;
-        if (CLI::detail::lexical_cast(s, v) && v >= 0.0 && v < 1.0) return {};
+        if (read_decimal(s, v) && v >= 0.0 && v < 1.0) return {};
         return "must be a number in [0, 1), got '" + s + "'";
       },
       "[0,1)");

@@ -175,7 +175,7 @@ void add_course_commands(CLI::App& course_app) {
       ->add_option("--fail-under", o->fail_under,
                    "Exit with status 1 when the total is below P percent (it also does when the "
                    "build fails or no test passes)")
-      ->check(CLI::Range(0.0, 100.0))
+      ->check(number_in(0.0, 100.0, false, "a percentage in [0, 100]"))
       ->capture_default_str();
   add_build_options(grade_cmd, o);
   grade_cmd->callback([o] { run_grade(*o); });

@@ -38,7 +38,7 @@ void register_precision(CLI::App& app) {
       "Precision lab: quantization error pictures (SVG) and tables of formats and bit widths on an MLP");
   cmd->add_option("--out", o->out, "Directory for the SVG figures (created if missing)")->required();
   cmd->add_option("--bits", o->bits, "Bit width of the error pictures and the activation range, 2..8")
-      ->check(CLI::Range(2, 8))
+      ->check(int_in_range(2, 8))
       ->capture_default_str();
   cmd->add_option("--model", o->model, "Float model file to study (default: train a small MLP here)")
       ->check(CLI::ExistingFile);

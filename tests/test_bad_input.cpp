@@ -635,6 +635,23 @@ TEST(BadInput, CliValidatorsNameTheValueAndTheExpectation) {
   check(tinyml::cli::positive_number(), "0.001", "");
   check(tinyml::cli::int_at_least(1), "7", "");
   check(tinyml::cli::fraction_below_one(), "0.9", "");
+  // CLI11 2.1 converts with strtoll(s, 0) and strtold: "010" became 8, "0x10" 16, " 0.1" 0.1, and
+  // options with CLI::Range took them. Only plain decimal passes now, the same rule everywhere.
+  for (const char* bad : {"0x10", " 3", "+3", "1e2"})
+    check(tinyml::cli::int_at_least(1), bad, std::string("must be an integer >= 1, got '") + bad + "'");
+  check(tinyml::cli::int_at_least(1), "010",
+        "must be an integer >= 1 written without leading zeros, got '010'");
+  check(tinyml::cli::int_in_range(13, 17), "013",
+        "must be an integer in [13, 17] written without leading zeros, got '013'");
+  check(tinyml::cli::int_in_range(13, 17), "021", "must be an integer in [13, 17], got '021'");
+  check(tinyml::cli::int_in_range(13, 17), "0xd", "must be an integer in [13, 17], got '0xd'");
+  check(tinyml::cli::seed_value(), "010",
+        "must be an integer in [0, 18446744073709551615] written without leading zeros, got '010'");
+  for (const char* bad : {"0x10", " 0.1", "0x1p3", "0.1 "})
+    check(tinyml::cli::positive_number(), bad, std::string("must be a number > 0, got '") + bad + "'");
+  check(tinyml::cli::number_in(0.0, 100.0, false, "a percentage in [0, 100]"), "nan",
+        "must be a percentage in [0, 100], got 'nan'");
+  check(tinyml::cli::int_in_range(13, 17), "17", "");
 }
 
 }  // namespace

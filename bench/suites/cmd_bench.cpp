@@ -149,16 +149,6 @@ CLI::Validator suite_validator() {
       "SUITE");
 }
 
-CLI::Validator non_negative_seconds() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        double v = 0.0;
-        if (CLI::detail::lexical_cast(s, v) && std::isfinite(v) && v >= 0.0 && v <= 3600.0) return {};
-        return "must be a number of seconds in [0, 3600], got '" + s + "'";
-      },
-      "SECONDS");
-}
-
 }  // namespace
 
 void add_bench_suite(std::string name, std::string description, BenchSuiteFn run) {
@@ -231,7 +221,7 @@ void register_bench(CLI::App& app) {
                             ->capture_default_str();
   CLI::Option* min_time =
       cmd->add_option("--min-time", o->min_time, "Seconds of timed calls per figure, at least")
-          ->check(non_negative_seconds())
+          ->check(number_in(0.0, 3600.0, false, "a number of seconds in [0, 3600]"))
           ->capture_default_str();
   CLI::Option* limit =
       cmd->add_option("--limit", o->limit, "Train on at most N examples (a quick, partial epoch)")
