@@ -143,6 +143,18 @@ void check_assignment_args(const fs::path& source, const fs::path& dest, const s
                       dest.string()));
   }
   if (modules.empty()) throw CourseError("make-assignment: no module selected");
+  // A number that names no module would strip nothing and leave its solutions in the student's
+  // copy. "all" (every number 1..99) is the one selection that may name absent ones.
+  if (modules.size() == 99) return;
+  std::set<int> present;
+  for (const ModuleInfo& m : list_modules(source)) present.insert(m.number);
+  for (int m : modules)
+    if (!present.contains(m))
+      throw CourseError(
+          fmt::format("make-assignment: --modules names module {:02}, which {} does not have "
+                      "(its modules: {:02}-{:02})",
+                      m, source.string(), present.empty() ? 0 : *present.begin(),
+                      present.empty() ? 0 : *present.rbegin()));
 }
 
 // The source files of a copy, stripped in memory.

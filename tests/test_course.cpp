@@ -522,6 +522,7 @@ fs::path mini_course(const std::string& name) {
   const fs::path root = kBinary / name;
   fs::remove_all(root);
   fs::create_directories(root / "modules" / "02_x");
+  fs::create_directories(root / "modules" / "05_y");
   fs::create_directories(root / "lib");
   std::ofstream(root / "CMakeLists.txt") << "project(mini)\n";
   std::ofstream(root / "modules" / "README.md") << "# course\n";
@@ -563,6 +564,22 @@ TEST(CourseAssignment, RefusesACopyThatHoldsARemovedBodyUnderOtherNames) {
   EXPECT_THAT(e, HasSubstr("lib/fast.cpp:3 holds 100 % of lib/sum.cpp:4 (02: total: the weighted sum)"));
   EXPECT_FALSE(fs::exists(dest) && !fs::is_empty(dest)) << "nothing may be written when the check fails";
   EXPECT_NO_THROW(make_assignment(root, dest, {5})) << "module 02 kept: its body is no leak";
+  fs::remove_all(dest);
+  fs::remove_all(root);
+}
+
+TEST(CourseAssignment, ModulesTheSourceDoesNotHaveAreRefused) {
+  // --modules 11 once wrote a "student copy" that kept every solution (11 names no module).
+  const fs::path root = mini_course("course-absent-test");
+  const fs::path dest = kBinary / "course-absent-test-copy";
+  fs::remove_all(dest);
+  EXPECT_THAT(
+      error_of([&] {
+        make_assignment(root, dest, {2, 11});
+      }),
+      HasSubstr("--modules names module 11, which " + root.string() + " does not have (its modules: 02-05)"));
+  EXPECT_FALSE(fs::exists(dest));
+  EXPECT_EQ(error_of([&] { make_assignment(root, dest, parse_module_list("all")); }), "");
   fs::remove_all(dest);
   fs::remove_all(root);
 }
