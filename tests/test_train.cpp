@@ -60,6 +60,18 @@ TEST(Arch, RejectsBadTextWithTheItem) {
   EXPECT_THAT(error_of([] { parse_arch("784-0-10"); }), HasSubstr("'0' is not a positive integer"));
   EXPECT_THAT(error_of([] { parse_arch("2-x-2"); }), HasSubstr("'x'"));
   EXPECT_THAT(error_of([] { parse_arch("2-2000000-2"); }), HasSubstr("exceeds the limit"));
+  // 2047 hidden layers make 4096 modules with the Sequential, what a model file holds; 2048 do not.
+  const auto deep = [](int hidden) {
+    std::string a = "2";
+    for (int i = 0; i < hidden; ++i) a += "-8";
+    return a + "-2";
+  };
+  EXPECT_EQ(parse_arch(deep(2047)).size(), 2049u);
+  EXPECT_THAT(error_of([&] { parse_arch(deep(2048)); }),
+              HasSubstr("2049 layers make 4098 modules, more than a model file holds (4096)"));
+  // Each size is allowed, the whole is 2.1 billion parameters.
+  EXPECT_THAT(error_of([] { parse_arch("2-46341-46341-2"); }),
+              HasSubstr("2147766329 parameters exceed the limit of 134217728"));
 }
 
 TEST(MakeMlp, LinearLayersWithReluBetween) {
@@ -176,6 +188,19 @@ TEST(TrainEpoch, ANonFiniteLossStopsBeforeItsUpdate) {
   EXPECT_THAT(error_of([&] { data::train_epoch(*model, *opt, loader, hook); }),
               HasSubstr("train_epoch: the loss is nan at step 2 of 2; training stopped"));
   EXPECT_EQ(model->weight.to_vector(), after_first);  // the NaN step changed nothing
+}
+
+TEST(TrainEpoch, ALastStepThatLeavesAParameterNonFiniteIsAnError) {
+  // The loss of the only step is finite; its update (0.5 * 1e10 * 1e30) overflows the weight. A
+  // command would otherwise save such a model with status 0.
+  auto model = identity_classifier();
+  auto opt = make_optimizer("sgd", model->parameters(), 1e30, 0.0);
+  auto set = std::make_shared<data::TensorDataset>(Tensor::from_vector({1e10f, 0}, {1, 2}),
+                                                   Tensor::from_vector({1}, {1}));
+  data::DataLoader loader(set, {.batch_size = 1});
+  const std::string e = error_of([&] { data::train_epoch(*model, *opt, loader); });
+  EXPECT_THAT(e, HasSubstr("train_epoch: after the last of 1 steps, parameter 'weight' holds "));
+  EXPECT_THAT(e, HasSubstr("training stopped"));
 }
 
 TEST(Optimizers, ByName) {

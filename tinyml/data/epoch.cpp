@@ -1,6 +1,7 @@
 // The training loop of a classifier (module 06 of the course): train_epoch, evaluate, accuracy.
 #include "tinyml/data/epoch.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tinyml/autograd/grad_mode.hpp"
@@ -18,6 +19,20 @@ EpochResult finish(double loss_sum, double correct, size_t examples, const DataL
                loader.dataset().size(), loader.options().batch_size, loader.options().drop_last);
   const auto n = static_cast<double>(examples);
   return {loss_sum / n, correct / n, examples};
+}
+
+// The loss is checked before each step, so only the last step's update can leave a parameter
+// NaN or infinite unseen: checked once per epoch, so that no caller saves such a model.
+void check_parameters_finite(nn::Module& model, size_t steps) {
+  for (const auto& [name, p] : model.named_parameters()) {
+    const Tensor c = p.contiguous();
+    const float* x = c.data();
+    const auto bad = std::find_if(x, x + c.numel(), [](float v) { return !std::isfinite(v); });
+    TINYML_CHECK(bad == x + c.numel(),
+                 "train_epoch: after the last of {} steps, parameter '{}' holds {}; training stopped (a "
+                 "learning rate too high for the data, or non-finite inputs)",
+                 steps, name, *bad);
+  }
 }
 
 }  // namespace
@@ -61,6 +76,7 @@ EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoad
     ++step;
     if (after_step) after_step(step, steps, loss_sum / static_cast<double>(examples));
   }
+  check_parameters_finite(model, step);
   return finish(loss_sum, correct, examples, loader, "train_epoch");
 }
 

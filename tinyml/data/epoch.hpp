@@ -32,7 +32,8 @@ using StepHook = std::function<void(size_t step, size_t steps, double mean_loss)
 // optimizer step, then `after_step` when set. Returns the mean loss and accuracy of the batches as
 // they were trained on (each counted before its step). The model's mode is restored afterwards.
 // Throws if the loader has no batch, or when a loss is not finite (naming the step, before its
-// update: a NaN loss would turn every weight it reaches into NaN).
+// update: a NaN loss would turn every weight it reaches into NaN), or when the last step left a
+// parameter NaN or infinite (naming it).
 EpochResult train_epoch(nn::Module& model, optim::Optimizer& optimizer, DataLoader& loader,
                         const StepHook& after_step = {});
 

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/io/model_file.hpp"
 #include "tinyml/nn/activation.hpp"
 #include "tinyml/nn/linear.hpp"
 
@@ -33,6 +34,19 @@ std::vector<int64_t> parse_arch(const std::string& text) {
   }
   TINYML_CHECK(sizes.size() >= 2,
                "architecture '{}': needs at least two sizes (inputs and outputs), like 2-8-2", text);
+  // The model must also load again: its Sequential, a Linear per layer and a ReLU between two.
+  const size_t modules = 2 * (sizes.size() - 1);
+  TINYML_CHECK(modules <= io::kMaxModules,
+               "architecture '{}': {} layers make {} modules, more than a model file holds ({})", text,
+               sizes.size() - 1, modules, io::kMaxModules);
+  // And fit in memory with its gradients and optimizer state (each as large again).
+  constexpr uint64_t kMaxParameters = uint64_t{1} << 27;
+  uint64_t parameters = 0;
+  for (size_t i = 0; i + 1 < sizes.size(); ++i)
+    parameters += static_cast<uint64_t>(sizes[i] + 1) * static_cast<uint64_t>(sizes[i + 1]);
+  TINYML_CHECK(parameters <= kMaxParameters,
+               "architecture '{}': {} parameters exceed the limit of {} (512 MiB of float32 weights)", text,
+               parameters, kMaxParameters);
   return sizes;
 }
 

@@ -12,7 +12,8 @@
 namespace tinyml::train {
 
 // "784-256-128-10" → {784, 256, 128, 10}. Needs at least two sizes, each a positive integer of at
-// most 2^20; anything else throws tinyml::Error quoting the text and the offending item.
+// most 2^20, an MLP a model file can hold (io::kMaxModules) and at most 2^27 parameters; anything
+// else throws tinyml::Error quoting the text and the offending item or count.
 std::vector<int64_t> parse_arch(const std::string& text);
 
 // {784, 256, 128, 10} → "784-256-128-10" (the inverse of parse_arch).

@@ -33,7 +33,13 @@ LoadedModel load_model_file(const std::string& path) {
   };
   out.dataset = get("dataset");
   const std::string arch = get("arch");
-  if (!arch.empty()) out.arch = parse_arch(arch);
+  if (!arch.empty()) {
+    try {
+      out.arch = parse_arch(arch);
+    } catch (const Error& e) {
+      throw Error(fmt::format("load_model_file('{}'): its 'arch' metadata: {}", path, e.what()));
+    }
+  }
 
   // A whole-model file (io::save_model) carries its module tree, float or quantized, and
   // rebuilds itself.
