@@ -8,13 +8,13 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "lab/demo_figures.hpp"
 #include "lab/graphviz.hpp"
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 #include "tinyml/plot/svg.hpp"
 
 namespace tinyml::cli::demo {
@@ -28,11 +28,7 @@ std::string kb(double bytes) { return fmt::format("{:.1f} KB", bytes / 1e3); }
 std::string pct(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
 void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  TINYML_CHECK(f.good(), "demo: cannot open '{}' for writing", path);
-  f << text;
-  f.close();
-  TINYML_CHECK(f.good(), "demo: writing '{}' failed", path);
+  write_file_atomic(path, std::string_view(text), "demo");
 }
 
 std::string md_header(const Results& r) {

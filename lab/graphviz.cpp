@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "tinyml/core/file.hpp"
+
 extern char** environ;
 
 namespace tinyml::cli {
@@ -48,7 +50,12 @@ Spawned spawn_and_wait(std::vector<std::string> args) {
 
 DotDrawing draw_dot_as_svg(const std::string& dot_path, const std::string& svg_path,
                            const std::string& program) {
-  const Spawned s = spawn_and_wait({program, "-Tsvg", dot_path, "-o", svg_path});
+  // dot writes a temporary file beside the target, renamed over it once complete: a FIFO or a
+  // device at `svg_path` is refused first (dot would wait on it), and a failed run leaves no half
+  // drawing under the final name.
+  check_save_target(svg_path, "demo");
+  const std::string temp = temp_name_prefix(svg_path) + "dot";
+  const Spawned s = spawn_and_wait({program, "-Tsvg", dot_path, "-o", temp});
   DotDrawing d;
   if (s.error == ENOENT)
     d.problem = fmt::format("`{}` (Graphviz) is not installed", program);
@@ -59,8 +66,13 @@ DotDrawing draw_dot_as_svg(const std::string& dot_path, const std::string& svg_p
         fmt::format("`{}` failed (status {})", program, WIFEXITED(s.status) ? WEXITSTATUS(s.status) : -1);
   else
     d.drawn = true;
+  std::error_code ec;
+  if (d.drawn) {
+    std::filesystem::rename(temp, svg_path, ec);
+    if (ec) d = {.drawn = false, .problem = fmt::format("its drawing could not be saved ({})", ec.message())};
+  }
   if (!d.drawn) {
-    std::error_code ec;
+    std::filesystem::remove(temp, ec);
     std::filesystem::remove(svg_path, ec);
   }
   return d;

@@ -53,6 +53,33 @@ TEST_F(AtomicSave, RefusesAFifoAndLeavesIt) {
   EXPECT_EQ(listing(), std::vector<std::string>{"fifo"});
 }
 
+TEST_F(AtomicSave, AFolderThatTakesNoFileIsRefusedBeforeAnyWork) {
+  // Commands call check_save_target before training; a folder where nothing can be created was
+  // found only when the trained model was saved (and lost). /proc takes no new file, even as root.
+  EXPECT_THAT([] { tinyml::check_save_target("/proc/tinyml-probe.safetensors", "--save"); },
+              testing::ThrowsMessage<Error>(HasSubstr(
+                  "--save: cannot create a file in the folder of '/proc/tinyml-probe.safetensors'")));
+  // A folder that does take files keeps no trace of the check.
+  tinyml::check_save_target(path("new.safetensors"), "--save");
+  EXPECT_TRUE(listing().empty());
+}
+
+TEST_F(AtomicSave, ReadingAFifoOrADeviceIsRefusedAtOnce) {
+  // import FIFO waited for a writer forever, and import /dev/zero read 1 GiB before refusing it.
+  const std::string p = path("fifo");
+  ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
+  EXPECT_THAT([&] { tinyml::read_file_bytes(p, "reader"); },
+              testing::ThrowsMessage<Error>(HasSubstr("reader: '" + p + "' is a FIFO, not a regular file")));
+  EXPECT_THAT(
+      [] { tinyml::read_file_bytes("/dev/zero", "reader", 1 << 20); },
+      testing::ThrowsMessage<Error>(HasSubstr("'/dev/zero' is a character device, not a regular file")));
+  const std::string big = path("big");
+  std::ofstream(big) << std::string(100, 'x');
+  EXPECT_THAT([&] { tinyml::read_file_bytes(big, "reader", 99); },
+              testing::ThrowsMessage<Error>(HasSubstr("reader: the file is larger than 99 bytes (100)")));
+  EXPECT_EQ(tinyml::read_file_bytes(big, "reader", 100).size(), 100u);
+}
+
 TEST_F(AtomicSave, RefusesACharacterDeviceAndLeavesIt) {
   if (::geteuid() != 0) GTEST_SKIP() << "mknod of a character device needs root";
   const std::string p = path("fakenull");

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,6 +18,7 @@
 #include "cli/progress.hpp"
 #include "cli/support.hpp"
 #include "tinyml/autograd/grad_mode.hpp"
+#include "tinyml/core/error.hpp"
 #include "tinyml/core/random.hpp"
 #include "tinyml/core/tensor.hpp"
 #include "tinyml/data/fashion_mnist.hpp"
@@ -48,12 +52,22 @@ BenchResult speedup_result(std::string name, const Timing& fp32, const Timing& i
 }
 
 // Bytes of the file io::save_model writes for `model` (the on-disk state, as torch.save measures it).
+// Written in a folder of its own (mkdtemp: a new name, mode 0700), never at a predictable name in
+// the shared temporary folder, where a planted link could redirect the save to another file.
 double file_kb(const nn::Sequential& model, const std::string& tag) {
-  const fs::path path =
-      fs::temp_directory_path() / fmt::format("tinyml_bench_{}_{}.safetensors", ::getpid(), tag);
-  io::save_model(model, path.string());
-  const auto bytes = fs::file_size(path);
-  fs::remove(path);
+  std::string dir = (fs::temp_directory_path() / "tinyml_bench.XXXXXX").string();
+  TINYML_CHECK(::mkdtemp(dir.data()) != nullptr, "bench: cannot create a temporary folder '{}': {}", dir,
+               std::strerror(errno));
+  const fs::path path = fs::path(dir) / fmt::format("{}.safetensors", tag);
+  std::uintmax_t bytes = 0;
+  try {
+    io::save_model(model, path.string());
+    bytes = fs::file_size(path);
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  fs::remove_all(dir);
   return static_cast<double>(bytes) / 1e3;
 }
 

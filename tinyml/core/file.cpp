@@ -65,6 +65,13 @@ void remove_stale_temps(const fs::path& target) {
 }  // namespace
 
 std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string& who, size_t max_bytes) {
+  // Only a regular file: opening a FIFO would wait for a writer, and a device such as /dev/zero
+  // would be read up to the cap. Its size is checked before any of it is read.
+  struct stat st {};
+  TINYML_CHECK(::stat(path.c_str(), &st) == 0, "{}: cannot open the file: {}", who, std::strerror(errno));
+  TINYML_CHECK(S_ISREG(st.st_mode), "{}: '{}' is {}, not a regular file", who, path, kind_of(st.st_mode));
+  TINYML_CHECK(static_cast<uint64_t>(st.st_size) <= max_bytes, "{}: the file is larger than {} bytes ({})",
+               who, max_bytes, st.st_size);
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   TINYML_CHECK(f != nullptr, "{}: cannot open the file: {}", who, std::strerror(errno));
   std::vector<uint8_t> bytes;
@@ -79,6 +86,23 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string&
   return bytes;
 }
 
+namespace {
+
+// A save creates its temporary file in the target's folder: tried now (and removed), so that a
+// folder that cannot take it is reported before the work whose result it would hold.
+void check_folder_takes_files(const std::string& path, const std::string& who) {
+  const std::string probe = temp_name_prefix(path) + "probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  TINYML_CHECK(fd >= 0 || errno == EEXIST, "{}: cannot create a file in the folder of '{}': {}", who, path,
+               std::strerror(errno));
+  if (fd >= 0) {
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+}
+
+}  // namespace
+
 void check_save_target(const std::string& path, const std::string& who) {
   TINYML_CHECK(!path.empty(), "{}: the file name is empty", who);
   struct stat st {};
@@ -87,6 +111,7 @@ void check_save_target(const std::string& path, const std::string& who) {
                  "{}: '{}' is {}, not a regular file; a save replaces only regular files (choose another "
                  "name)",
                  who, path, kind_of(st.st_mode));
+    check_folder_takes_files(path, who);
     return;
   }
   TINYML_CHECK(errno == ENOENT, "{}: cannot check '{}': {}", who, path, std::strerror(errno));
@@ -99,6 +124,7 @@ void check_save_target(const std::string& path, const std::string& who) {
   const fs::path parent = fs::absolute(path).parent_path();
   std::error_code ec;
   TINYML_CHECK(fs::is_directory(parent, ec), "{}: the folder '{}' does not exist", who, parent.string());
+  check_folder_takes_files(path, who);
 }
 
 std::string temp_name_prefix(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tinyml {
@@ -61,5 +62,10 @@ class AtomicFile {
 // Writes `bytes` to `path` through an AtomicFile: the old file or the new one, complete, never a mix.
 // `who` prefixes every error message.
 void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes, const std::string& who);
+
+// The same for text (an SVG, a report).
+inline void write_file_atomic(const std::string& path, std::string_view text, const std::string& who) {
+  write_file_atomic(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), who);
+}
 
 }  // namespace tinyml

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "tinyml/core/error.hpp"
+#include "tinyml/core/file.hpp"
 
 namespace tinyml::plot {
 
@@ -215,11 +215,7 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
 }
 
 void write_file(const std::string& path, const std::string& svg) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  TINYML_CHECK(f.good(), "svg: cannot open '{}' for writing", path);
-  f << svg;
-  f.close();
-  TINYML_CHECK(f.good(), "svg: writing '{}' failed", path);
+  write_file_atomic(path, std::string_view(svg), "svg");
 }
 
 }  // namespace tinyml::plot

@@ -103,7 +103,8 @@ Bins rebin(const Bins& b, size_t factor);
 // "Nice" tick positions (1, 2, 2.5 or 5 times a power of ten) covering [lo, hi], about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 
-// Writes `svg` to `path` (the directory must exist); throws tinyml::Error if it cannot.
+// Writes `svg` to `path` atomically (write_file_atomic: the old file or the new one, never a part;
+// only a regular file is replaced); throws tinyml::Error if it cannot.
 void write_file(const std::string& path, const std::string& svg);
 
 }  // namespace tinyml::plot
