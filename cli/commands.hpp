@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -109,11 +110,8 @@ inline std::string given_command_line(const CLI::App& cmd) {
 // 2.1 converts integers with strtoll(s, 0), which reads "010" as 8 and "0x10" as 16, and reals
 // with strtold, which takes leading spaces and hexadecimal; every numeric option of tinyml's
 // commands is therefore checked by one of the validators below, which read the text themselves.
-inline bool read_decimal(const std::string& s, long long& v) {
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
-}
-inline bool read_decimal(const std::string& s, uint64_t& v) {
+template <std::integral Int>
+bool read_decimal(const std::string& s, Int& v) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
@@ -124,7 +122,7 @@ inline bool read_decimal(const std::string& s, double& v) {
 
 // Validators with messages that say what is expected. CLI11 prefixes them with the option name
 // ("--lr: must be a number > 0, got '-1'"), and parse_and_run returns status 2. An integer must be
-// written as CLI11 reads it the same way: no leading zero ("010" would be 8), no sign but '-'.
+// written in canonical form (no leading zero, no '+'), the one form CLI11 converts as it reads.
 inline CLI::Validator number_in(double lo, double hi, bool lo_open, const std::string& what) {
   return CLI::Validator(
       [=](std::string& s) -> std::string {

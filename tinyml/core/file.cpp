@@ -101,9 +101,8 @@ void check_folder_takes_files(const std::string& path, const std::string& who) {
   }
 }
 
-}  // namespace
-
-void check_save_target(const std::string& path, const std::string& who) {
+// The target itself: absent (in an existing folder), a regular file, or a link to one.
+void check_target_kind(const std::string& path, const std::string& who) {
   TINYML_CHECK(!path.empty(), "{}: the file name is empty", who);
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
@@ -111,7 +110,6 @@ void check_save_target(const std::string& path, const std::string& who) {
                  "{}: '{}' is {}, not a regular file; a save replaces only regular files (choose another "
                  "name)",
                  who, path, kind_of(st.st_mode));
-    check_folder_takes_files(path, who);
     return;
   }
   TINYML_CHECK(errno == ENOENT, "{}: cannot check '{}': {}", who, path, std::strerror(errno));
@@ -124,6 +122,12 @@ void check_save_target(const std::string& path, const std::string& who) {
   const fs::path parent = fs::absolute(path).parent_path();
   std::error_code ec;
   TINYML_CHECK(fs::is_directory(parent, ec), "{}: the folder '{}' does not exist", who, parent.string());
+}
+
+}  // namespace
+
+void check_save_target(const std::string& path, const std::string& who) {
+  check_target_kind(path, who);
   check_folder_takes_files(path, who);
 }
 
@@ -133,7 +137,7 @@ std::string temp_name_prefix(const std::string& path) {
 }
 
 AtomicFile::AtomicFile(const std::string& path, std::string who) : who_(std::move(who)), target_(path) {
-  check_save_target(path, who_);
+  check_target_kind(path, who_);  // no probe: the temporary file created below is the folder's test
   struct stat old {};
   const bool exists = ::stat(path.c_str(), &old) == 0;
   std::error_code ec;

@@ -18,8 +18,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string&
 
 // Throws tinyml::Error, prefixed by `who`, unless `path` can be the target of a save: it does not
 // exist yet (its folder must), or it is a regular file or a symbolic link to one. A device node,
-// FIFO, socket or folder is refused, so a save never replaces /dev/null. Commands call it before
-// long work; AtomicFile calls it again.
+// FIFO, socket or folder is refused, so a save never replaces /dev/null. A file is also created in
+// the folder and removed, so that a folder that takes none (read-only, /proc) is refused too.
+// Commands call it before long work; AtomicFile checks the target again (its own temporary file
+// then tests the folder).
 void check_save_target(const std::string& path, const std::string& who);
 
 // The start of the temporary file names AtomicFile uses for `path` in this process:
