@@ -1,4 +1,4 @@
-// Test support: the one reason a test may skip — the Fashion-MNIST files are not installed.
+// Test support: why a test that needs Fashion-MNIST skips (the files are not installed), said once.
 #pragma once
 
 #include <string>
